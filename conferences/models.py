@@ -1,0 +1,1 @@
+"""Meetings, conferences and the police report: built on referrals and the CRAM."""

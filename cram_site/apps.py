@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class CramSiteConfig(AppConfig):
+    name = "cram_site"
+    verbose_name = "Officers, teams and audit"

@@ -1,0 +1,34 @@
+"""Who may do what: role predicates for `rules`, checked on the server for every page.
+
+Which records a user may see at all is the separate `visible_to(user)` rule on each queryset.
+"""
+from __future__ import annotations
+
+import rules
+
+from .models import Officer, Role
+
+
+def _role_predicate(*roles: Role) -> rules.Predicate:
+    @rules.predicate(name="has_role:" + ",".join(roles))
+    def holds(user: Officer) -> bool:
+        return user.is_authenticated and (user.is_superuser or user.has_role(*roles))
+
+    return holds
+
+
+is_desk_sergeant = _role_predicate(Role.DESK_SERGEANT)
+is_supervisor = _role_predicate(Role.SUPERVISOR)
+is_auditor = _role_predicate(Role.AUDITOR)
+is_operational = _role_predicate(
+    Role.DESK_SERGEANT, Role.INVESTIGATOR, Role.SUPERVISOR, Role.PCLO, Role.RESEARCHER
+)
+reads_free_text = _role_predicate(*[role for role in Role if role != Role.PERFORMANCE])
+
+rules.add_perm("referrals.log_referral", is_desk_sergeant | is_supervisor)
+rules.add_perm("referrals.assess_referral", is_desk_sergeant | is_supervisor)
+rules.add_perm("referrals.allocate_referral", is_desk_sergeant | is_supervisor)
+rules.add_perm("referrals.write_case_log", is_operational)
+rules.add_perm("referrals.manage_actions", is_operational)
+rules.add_perm("referrals.view_audit", is_supervisor | is_auditor)
+rules.add_perm("referrals.read_free_text", reads_free_text)

@@ -1,0 +1,325 @@
+"""Every write on a referral goes through one of these functions, each in one transaction.
+
+Services take the clock (`now`) and the acting officer; views and commands read the clock once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from cram_site.calendar import LONDON
+from cram_site.models import Officer, Team
+from cram_site.timescales import desk_assessment_due, written_followup_due
+
+from .models import (
+    Action,
+    ActionStatus,
+    CaseLogEntry,
+    CaseLogKind,
+    Channel,
+    Household,
+    Person,
+    Referral,
+    ReferralPerson,
+    ReferralStatus,
+    Route,
+    Urgency,
+    UrnSequence,
+)
+
+
+@dataclass(frozen=True)
+class PersonDetails:
+    """One person named on a new referral: an existing record, or the details of a new one."""
+
+    role: str
+    existing: Person | None = None
+    first_name: str = ""
+    last_name: str = ""
+    date_of_birth: dt.date | None = None
+    date_of_birth_approximate: bool = False
+    gender: str = "unknown"
+    address: str = ""
+    flags: dict[str, bool] = field(default_factory=dict)
+
+
+# --- URNs ------------------------------------------------------------------------------------
+
+def urn_issue(*, team: Team, now: dt.datetime) -> str:
+    """The next URN of the team for this year, e.g. HY-26-00042; never reused.
+
+    The sequence row is locked until the caller's transaction ends, so two sergeants saving at
+    the same moment get consecutive numbers rather than the same one.
+    """
+    year = now.astimezone(LONDON).year % 100
+    # Create the year's row if it is the first referral; ignore_conflicts makes a race harmless.
+    UrnSequence.objects.bulk_create([UrnSequence(team=team, year=year)], ignore_conflicts=True)
+    sequence = UrnSequence.objects.select_for_update().get(team=team, year=year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return f"{team.code}-{year:02d}-{sequence.last_number:05d}"
+
+
+# --- Case log ----------------------------------------------------------------------------------
+
+def case_log_append(*, referral: Referral, kind: str, text: str, actor: Officer | None,
+                    now: dt.datetime, occurred_at: dt.datetime | None = None,
+                    corrects: CaseLogEntry | None = None) -> CaseLogEntry:
+    """Add the next numbered entry to a referral's case log.
+
+    The referral row is locked while its counter moves on, so entries are numbered 1, 2, 3…
+    without gaps even when several officers write at once.
+    """
+    if not text.strip():
+        raise ValidationError({"text": "Write what happened."})
+    if corrects is not None and corrects.referral_id != referral.pk:
+        raise ValidationError({"corrects": "A correction must name an entry of the same case."})
+    if occurred_at is not None and occurred_at > now:
+        raise ValidationError({"occurred_at": "When it happened cannot be in the future."})
+    with transaction.atomic():
+        locked = Referral.objects.select_for_update().only("pk", "case_log_count").get(pk=referral.pk)
+        number = locked.case_log_count + 1
+        Referral.objects.filter(pk=referral.pk).update(case_log_count=number)
+        referral.case_log_count = number
+        return CaseLogEntry.objects.create(
+            referral=referral,
+            number=number,
+            kind=kind,
+            occurred_at=occurred_at or now,
+            recorded_at=now,
+            author=actor,
+            author_name=(actor.get_full_name() or actor.username) if actor else "System",
+            author_rank=actor.rank if actor else "",
+            author_staff_number=actor.staff_number if actor else "",
+            text=text.strip(),
+            corrects=corrects,
+        )
+
+
+def case_log_correct(*, referral: Referral, entry: CaseLogEntry, text: str, actor: Officer,
+                     now: dt.datetime) -> CaseLogEntry:
+    """A correction is a new entry naming the one it corrects; the original stays as it was."""
+    return case_log_append(referral=referral, kind=CaseLogKind.CORRECTION, text=text, actor=actor,
+                           now=now, corrects=entry)
+
+
+# --- Logging a referral ----------------------------------------------------------------------
+
+def referral_log(*, team: Team, actor: Officer, now: dt.datetime, received_at: dt.datetime,
+                 channel: str, source_agency: str, allegation_category: str, summary: str,
+                 people: list[PersonDetails], referrer_name: str = "", partner_reference: str = "",
+                 offence_date: dt.date | None = None, urgent: bool = False) -> Referral:
+    """Log a new referral with its people, issue its URN and open its case log."""
+    if received_at > now:
+        raise ValidationError({"received_at": "The referral cannot be received in the future."})
+    if offence_date is not None and offence_date > now.astimezone(LONDON).date():
+        raise ValidationError({"offence_date": "The date of the alleged offence cannot be in the future."})
+    if not any(p.role in ("victim", "sibling") for p in people):
+        raise ValidationError("Name at least one child (as victim or sibling).")
+    with transaction.atomic():
+        referral = Referral.objects.create(
+            team=team,
+            urn=urn_issue(team=team, now=now),
+            received_at=received_at,
+            channel=channel,
+            source_agency=source_agency,
+            referrer_name=referrer_name,
+            partner_reference=partner_reference,
+            allegation_category=allegation_category,
+            offence_date=offence_date,
+            summary=summary,
+            urgency=Urgency.URGENT if urgent else "",
+            logged_by=actor,
+            logged_at=now,
+            assessment_due_at=desk_assessment_due(received_at, urgent=urgent),
+            written_followup_due_at=written_followup_due(received_at) if channel == Channel.PHONE else None,
+        )
+        _link_people(referral=referral, people=people, now=now)
+        names = ", ".join(
+            f"{link.person.full_name} ({link.get_role_display().lower()})"
+            for link in referral.referral_people.select_related("person").order_by("pk")
+        )
+        case_log_append(
+            referral=referral, kind=CaseLogKind.SYSTEM, actor=actor, now=now, occurred_at=received_at,
+            text=(f"Referral logged: {referral.get_allegation_category_display().lower()} allegation "
+                  f"received by {referral.get_channel_display().lower()} from {source_agency}. "
+                  f"People: {names}."),
+        )
+        if referral.awaiting_written_followup:
+            case_log_append(
+                referral=referral, kind=CaseLogKind.SYSTEM, actor=actor, now=now,
+                text="Phone referral: a written referral is due from the referrer.",
+            )
+    return referral
+
+
+def _link_people(*, referral: Referral, people: list[PersonDetails], now: dt.datetime) -> None:
+    """Link existing people and create new ones, all in one household.
+
+    Choosing an existing person brings their household; new people on the referral join it,
+    so siblings and the adults around them are seen together.
+    """
+    households = [p.existing.household for p in people if p.existing and p.existing.household_id]
+    household = households[0] if households else None
+    if household is None:
+        address = next((p.address for p in people if p.address), "")
+        household = Household.objects.create(team=referral.team, address=address, created_at=now)
+    seen: set[int] = set()
+    for details in people:
+        person = details.existing
+        if person is None:
+            person = Person.objects.create(
+                team=referral.team,
+                household=household,
+                first_name=details.first_name.strip(),
+                last_name=details.last_name.strip(),
+                date_of_birth=details.date_of_birth,
+                date_of_birth_approximate=details.date_of_birth_approximate,
+                gender=details.gender,
+                address=details.address or household.address,
+                created_at=now,
+                **details.flags,
+            )
+        elif person.household_id is None:
+            person.household = household
+            person.save(update_fields=["household"])
+        if person.pk in seen:
+            raise ValidationError(f"{person.full_name} is named twice on this referral.")
+        seen.add(person.pk)
+        ReferralPerson.objects.create(referral=referral, person=person, role=details.role)
+
+
+# --- Desk assessment and allocation ---------------------------------------------------------
+
+def referral_assess(*, referral: Referral, actor: Officer, now: dt.datetime, urgency: str, route: str,
+                    rationale: str, owner: Officer | None, supervising_officer: Officer | None,
+                    crime_report_number: str = "") -> Referral:
+    """Record the desk assessment: urgency, route with its rationale, and who works the case."""
+    if referral.status != ReferralStatus.NEW:
+        raise ValidationError("This referral has already been assessed.")
+    if not rationale.strip():
+        raise ValidationError({"rationale": "Give the rationale for the decision."})
+    needs_officer = route in (Route.POLICE_INVESTIGATION, Route.JOINT_INVESTIGATION)
+    if needs_officer and owner is None:
+        raise ValidationError({"owner": "An investigation needs an investigating officer."})
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update().get(pk=referral.pk)
+        if referral.status != ReferralStatus.NEW:
+            raise ValidationError("This referral has already been assessed.")
+        referral.urgency = urgency
+        referral.route = route
+        referral.status = ReferralStatus.OPEN
+        referral.assessed_at = now
+        if crime_report_number:
+            referral.crime_report_number = crime_report_number
+        try:
+            with transaction.atomic():
+                referral.save(update_fields=["urgency", "route", "status", "assessed_at", "crime_report_number"])
+        except IntegrityError as error:
+            raise ValidationError(
+                {"crime_report_number": "That crime report number is already on another referral."}
+            ) from error
+        case_log_append(
+            referral=referral, kind=CaseLogKind.DECISION, actor=actor, now=now,
+            text=f"Desk assessment: urgency {referral.get_urgency_display().lower()}. Rationale: {rationale.strip()}",
+        )
+        case_log_append(
+            referral=referral, kind=CaseLogKind.SYSTEM, actor=actor, now=now,
+            text=f"Route chosen: {referral.get_route_display()}.",
+        )
+        if crime_report_number:
+            case_log_append(referral=referral, kind=CaseLogKind.SYSTEM, actor=actor, now=now,
+                            text=f"Crime report number recorded: {crime_report_number}.")
+        if owner or supervising_officer:
+            referral_allocate(referral=referral, actor=actor, now=now, owner=owner,
+                              supervising_officer=supervising_officer, reason="Allocated at desk assessment.")
+    return referral
+
+
+def referral_allocate(*, referral: Referral, actor: Officer, now: dt.datetime, owner: Officer | None,
+                      supervising_officer: Officer | None, reason: str) -> Referral:
+    """Give the case an investigating officer and a supervising sergeant, with the reason why."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the case is allocated this way."})
+    for officer in (owner, supervising_officer):
+        if officer is not None and not officer.is_active:
+            raise ValidationError(f"{officer.display_name} is no longer an active officer.")
+        if officer is not None and officer.team_id != referral.team_id and not officer.force_wide:
+            raise ValidationError(f"{officer.display_name} is not in team {referral.team.code}.")
+    with transaction.atomic():
+        before = (referral.owner, referral.supervising_officer)
+        referral.owner = owner
+        referral.supervising_officer = supervising_officer
+        if before == (owner, supervising_officer):
+            return referral
+        referral.save(update_fields=["owner", "supervising_officer"])
+        case_log_append(
+            referral=referral, kind=CaseLogKind.SYSTEM, actor=actor, now=now,
+            text=(f"Allocation changed: investigating officer {_officer_label(owner)}, "
+                  f"supervising sergeant {_officer_label(supervising_officer)}. Reason: {reason.strip()}"),
+        )
+    return referral
+
+
+def _officer_label(officer: Officer | None) -> str:
+    return officer.display_name if officer else "none"
+
+
+def written_followup_record(*, referral: Referral, actor: Officer, now: dt.datetime,
+                            received_at: dt.datetime, note: str = "") -> Referral:
+    """Close the phone referral's prompt: the written referral has arrived."""
+    if not referral.awaiting_written_followup:
+        raise ValidationError("No written follow-up is outstanding on this referral.")
+    if received_at > now:
+        raise ValidationError({"received_at": "The written referral cannot arrive in the future."})
+    if received_at < referral.received_at:
+        raise ValidationError({"received_at": "The written referral cannot arrive before the phone call."})
+    with transaction.atomic():
+        referral.written_followup_received_at = received_at
+        referral.save(update_fields=["written_followup_received_at"])
+        text = "Written referral received."
+        if note.strip():
+            text += f" {note.strip()}"
+        case_log_append(referral=referral, kind=CaseLogKind.INFORMATION, actor=actor, now=now,
+                        occurred_at=received_at, text=text)
+    return referral
+
+
+# --- Actions ------------------------------------------------------------------------------
+
+def action_create(*, referral: Referral, actor: Officer, now: dt.datetime, description: str,
+                  owner: Officer, due_at: dt.datetime) -> Action:
+    if owner.team_id != referral.team_id and not owner.force_wide:
+        raise ValidationError({"owner": f"{owner.display_name} is not in team {referral.team.code}."})
+    with transaction.atomic():
+        action = Action.objects.create(referral=referral, description=description.strip(), owner=owner,
+                                       due_at=due_at, created_by=actor, created_at=now)
+        case_log_append(
+            referral=referral, kind=CaseLogKind.ACTION, actor=actor, now=now,
+            text=f"Action set for {owner.display_name}, due {due_at.astimezone(LONDON):%d/%m/%Y %H:%M}: {action.description}",
+        )
+    return action
+
+
+def action_finish(*, action: Action, actor: Officer, now: dt.datetime, status: str, note: str) -> Action:
+    """Mark an action done or cancelled, with a note that says how or why."""
+    if status not in (ActionStatus.DONE, ActionStatus.CANCELLED):
+        raise ValidationError({"status": "An action is finished as done or cancelled."})
+    if not note.strip():
+        raise ValidationError({"note": "Say what was done, or why it was cancelled."})
+    with transaction.atomic():
+        action = Action.objects.select_for_update().get(pk=action.pk)
+        if not action.is_open:
+            raise ValidationError("This action is already finished.")
+        action.status = status
+        action.completion_note = note.strip()
+        action.finished_at = now
+        action.save(update_fields=["status", "completion_note", "finished_at"])
+        case_log_append(
+            referral=action.referral, kind=CaseLogKind.ACTION, actor=actor, now=now,
+            text=f"Action {action.get_status_display().lower()}: {action.description}. Note: {action.completion_note}",
+        )
+    return action

@@ -1,0 +1,1 @@
+"""The Child Risk Assessment Matrix: built on the referral and case log."""

@@ -1,0 +1,1 @@
+"""Queues, reminders and supervisory reviews: reads every other app, imported by none."""

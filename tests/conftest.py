@@ -1,0 +1,105 @@
+"""The cast: a desk sergeant, an investigator, a supervisor, an auditor, a performance manager
+of Haringey (HY), and a desk sergeant of another team (Enfield, EN)."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from cram_site.models import Officer, Rank, Team
+from referrals import services
+from referrals.models import Referral
+
+from .factories import OfficerFactory, TeamFactory
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
+# beside it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+requires_postgres = pytest.mark.skipif(not settings.IS_POSTGRES, reason="needs PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def _no_lockouts(settings: object) -> None:
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture
+def haringey(db: None) -> Team:
+    return TeamFactory(code="HY", name="Haringey")
+
+
+@pytest.fixture
+def enfield(db: None) -> Team:
+    return TeamFactory(code="EN", name="Enfield")
+
+
+@pytest.fixture
+def desk_sergeant(haringey: Team) -> Officer:
+    return OfficerFactory(username="desk-hy", first_name="Dawn", last_name="Price", rank=Rank.DS,
+                          staff_number="DS101", team=haringey, roles=["desk_sergeant"])
+
+
+@pytest.fixture
+def investigator(haringey: Team) -> Officer:
+    return OfficerFactory(username="investigator-hy", first_name="Ian", last_name="Vance", rank=Rank.DC,
+                          staff_number="DC202", team=haringey, roles=["investigator"])
+
+
+@pytest.fixture
+def supervisor(haringey: Team) -> Officer:
+    return OfficerFactory(username="supervisor-hy", first_name="Sue", last_name="Perkins", rank=Rank.DS,
+                          staff_number="DS303", team=haringey, roles=["supervisor"])
+
+
+@pytest.fixture
+def auditor(haringey: Team) -> Officer:
+    return OfficerFactory(username="auditor-hy", first_name="Alan", last_name="Dent", rank=Rank.STAFF,
+                          staff_number="S404", team=haringey, roles=["auditor"])
+
+
+@pytest.fixture
+def performance_manager(haringey: Team) -> Officer:
+    return OfficerFactory(username="performance-hy", first_name="Pat", last_name="Moss", rank=Rank.STAFF,
+                          staff_number="S505", team=haringey, roles=["performance"])
+
+
+@pytest.fixture
+def other_team_sergeant(enfield: Team) -> Officer:
+    return OfficerFactory(username="desk-en", first_name="Owen", last_name="Tate", rank=Rank.DS,
+                          staff_number="DS909", team=enfield, roles=["desk_sergeant", "supervisor"])
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    return timezone.now()
+
+
+@pytest.fixture
+def log_referral(desk_sergeant: Officer) -> Callable[..., Referral]:
+    """Log a referral through the service, as the desk sergeant, with sensible defaults."""
+
+    def log(**overrides: object) -> Referral:
+        moment = overrides.pop("now", None) or timezone.now()
+        people = overrides.pop("people", None) or [
+            services.PersonDetails(role="victim", first_name="Amara", last_name="Okafor",
+                                   date_of_birth=dt.date(2019, 3, 14)),
+            services.PersonDetails(role="sibling", first_name="Tobi", last_name="Okafor",
+                                   date_of_birth=dt.date(2021, 6, 2)),
+            services.PersonDetails(role="suspect", first_name="Mark", last_name="Dorsey",
+                                   date_of_birth=dt.date(1990, 1, 9)),
+        ]
+        fields = dict(
+            team=desk_sergeant.team, actor=desk_sergeant, now=moment,
+            received_at=moment - dt.timedelta(hours=1), channel="email", source_agency="Children's social care",
+            referrer_name="J. Social Worker", allegation_category="physical",
+            summary="Bruising to the upper arm noticed at nursery.", people=people,
+        )
+        fields.update(overrides)
+        return services.referral_log(**fields)
+
+    return log
