@@ -163,6 +163,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- Audit: django-auditlog writes into our own append-only table -----------------------------
 AUDITLOG_LOGENTRY_MODEL = "cram_site.AuditEvent"
 AUDITLOG_DISABLE_ON_RAW_SAVE = True
+# auditlog's own migrations would create its default table even though AuditEvent replaces it;
+# an orphan table referencing officers would then block the test database's flush.
+MIGRATION_MODULES = {"auditlog": None}
 
 # --- Celery: inline without a broker, Redis with one -------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

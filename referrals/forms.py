@@ -102,10 +102,25 @@ class PersonRowForm(forms.Form):
 
 
 class BasePersonFormSet(forms.BaseFormSet):
+    """Person rows. Rows re-shown after "add another" keep what was typed (as `initial`) but
+    stay "extra" rows, so a row left blank is skipped rather than refused."""
+
+    def initial_form_count(self) -> int:
+        return 0
+
+    def total_form_count(self) -> int:
+        if self.is_bound:
+            return super().total_form_count()
+        return min(max(len(self.initial or ()), self.min_num) + self.extra, self.max_num)
+
+    def people(self) -> list[dict[str, Any]]:
+        """The rows actually filled in, after validation."""
+        return [form.cleaned_data for form in self.forms if form.has_changed() and form.cleaned_data]
+
     def clean(self) -> None:
         if any(self.errors):
             return
-        rows = [form.cleaned_data for form in self.forms if form.has_changed() and form.cleaned_data]
+        rows = self.people()
         if not rows:
             raise ValidationError("Add the children and adults concerned.")
         if not any(row.get("role") in (PersonRole.VICTIM, PersonRole.SIBLING) for row in rows):

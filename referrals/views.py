@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cram_site.audit import audit_view
 from cram_site.calendar import LONDON
-from cram_site.models import AuditEvent
+from cram_site.models import AuditEvent, Team
 
 from . import services
 from .forms import (
@@ -159,7 +159,7 @@ def referral_create(request: HttpRequest) -> HttpResponse:
                     allegation_category=form.cleaned_data["allegation_category"],
                     offence_date=form.cleaned_data["offence_date"], summary=form.cleaned_data["summary"],
                     urgent=form.cleaned_data["urgent"],
-                    people=[_person_details(row) for row in formset.cleaned_data if row],
+                    people=[_person_details(row) for row in formset.people()],
                 )
             except ValidationError as error:
                 form.add_error(None, error)
@@ -169,8 +169,7 @@ def referral_create(request: HttpRequest) -> HttpResponse:
         rows = _rows_from_post(request.POST)
     else:
         form = ReferralForm(initial={"received_at": timezone.now().astimezone(LONDON).replace(second=0, microsecond=0)})
-        formset = PersonFormSet(prefix=PEOPLE_PREFIX, form_kwargs={"people": people},
-                                initial=[{"role": "victim"}])
+        formset = PersonFormSet(prefix=PEOPLE_PREFIX, form_kwargs={"people": people})
         rows = []
     return _render_referral_form(request, form, formset, rows)
 
@@ -454,9 +453,12 @@ def _search_results(request: HttpRequest, query: str, date_of_birth: dt.date | N
     referrals = Referral.objects.visible_to(request.user).for_list()
     people = Person.objects.visible_to(request.user).select_related("household")
     result: dict[str, Any] = {"referrals": [], "people": [], "hint": ""}
-    if query and URN_EXACT.match(query.upper()):
+    urn = URN_EXACT.match(query.upper())
+    if urn:
         result["referrals"] = list(referrals.filter(urn=query.upper()))
-        if not result["referrals"]:
+        if not result["referrals"] and not Team.objects.filter(code=urn["team"]).exists():
+            result["hint"] = f"There is no team with the code {urn['team']}. A URN starts with its team's code, as in HY-26-00042."
+        elif not result["referrals"]:
             result["hint"] = f"No referral you can see has the URN {query.upper()}."
         return result
     if query and URN_LIKE.match(query):
