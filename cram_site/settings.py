@@ -140,9 +140,7 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
-DATE_FORMAT = "j M Y"
-DATETIME_FORMAT = "j M Y H:i"
-SHORT_DATETIME_FORMAT = "d/m/Y H:i"
+FORMAT_MODULE_PATH = ["cram_site.formats"]
 
 # --- Static files: served by the app itself, never from a CDN ---------------------------------
 STATIC_URL = "static/"
