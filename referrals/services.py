@@ -22,6 +22,7 @@ from .models import (
     Channel,
     Household,
     Person,
+    PersonRole,
     Referral,
     ReferralPerson,
     ReferralStatus,
@@ -44,6 +45,10 @@ class PersonDetails:
     gender: str = "unknown"
     address: str = ""
     flags: dict[str, bool] = field(default_factory=dict)
+
+
+# Roles of people taken to live with the child, and so placed in the child's household.
+HOUSEHOLD_ROLES = frozenset({PersonRole.VICTIM, PersonRole.SIBLING, PersonRole.PARENT_CARER})
 
 
 # --- URNs ------------------------------------------------------------------------------------
@@ -157,33 +162,36 @@ def referral_log(*, team: Team, actor: Officer, now: dt.datetime, received_at: d
 
 
 def _link_people(*, referral: Referral, people: list[PersonDetails], now: dt.datetime) -> None:
-    """Link existing people and create new ones, all in one household.
+    """Link existing people and create new ones; the children and their carers share a household.
 
-    Choosing an existing person brings their household; new people on the referral join it,
-    so siblings and the adults around them are seen together.
+    Choosing an existing child or carer brings their household, and new children and carers on
+    the referral join it, so siblings and the adults around them are seen together. A suspect
+    or other person is not assumed to live with the child.
     """
-    households = [p.existing.household for p in people if p.existing and p.existing.household_id]
+    home = [p for p in people if p.role in HOUSEHOLD_ROLES]
+    households = [p.existing.household for p in home if p.existing and p.existing.household_id]
     household = households[0] if households else None
-    if household is None:
-        address = next((p.address for p in people if p.address), "")
+    if household is None and home:
+        address = next((p.address for p in home if p.address), "")
         household = Household.objects.create(team=referral.team, address=address, created_at=now)
     seen: set[int] = set()
     for details in people:
         person = details.existing
+        lives_with_child = details.role in HOUSEHOLD_ROLES
         if person is None:
             person = Person.objects.create(
                 team=referral.team,
-                household=household,
+                household=household if lives_with_child else None,
                 first_name=details.first_name.strip(),
                 last_name=details.last_name.strip(),
                 date_of_birth=details.date_of_birth,
                 date_of_birth_approximate=details.date_of_birth_approximate,
                 gender=details.gender,
-                address=details.address or household.address,
+                address=details.address or (household.address if lives_with_child and household else ""),
                 created_at=now,
                 **details.flags,
             )
-        elif person.household_id is None:
+        elif person.household_id is None and lives_with_child:
             person.household = household
             person.save(update_fields=["household"])
         if person.pk in seen:
@@ -213,6 +221,7 @@ def referral_assess(*, referral: Referral, actor: Officer, now: dt.datetime, urg
         referral.route = route
         referral.status = ReferralStatus.OPEN
         referral.assessed_at = now
+        crime_report_number = crime_report_number.strip().upper()
         if crime_report_number:
             referral.crime_report_number = crime_report_number
         try:
@@ -241,7 +250,7 @@ def referral_assess(*, referral: Referral, actor: Officer, now: dt.datetime, urg
 
 def referral_allocate(*, referral: Referral, actor: Officer, now: dt.datetime, owner: Officer | None,
                       supervising_officer: Officer | None, reason: str) -> Referral:
-    """Give the case an investigating officer and a supervising sergeant, with the reason why."""
+    """Give the case an investigating officer and a supervisor, with the reason why."""
     if not reason.strip():
         raise ValidationError({"reason": "Say why the case is allocated this way."})
     for officer in (owner, supervising_officer):
@@ -250,16 +259,18 @@ def referral_allocate(*, referral: Referral, actor: Officer, now: dt.datetime, o
         if officer is not None and officer.team_id != referral.team_id and not officer.force_wide:
             raise ValidationError(f"{officer.display_name} is not in team {referral.team.code}.")
     with transaction.atomic():
-        before = (referral.owner, referral.supervising_officer)
+        # Lock the row so two supervisors reallocating at once write one entry each, in turn.
+        locked = Referral.objects.select_for_update().only("owner", "supervising_officer").get(pk=referral.pk)
+        before = (locked.owner_id, locked.supervising_officer_id)
         referral.owner = owner
         referral.supervising_officer = supervising_officer
-        if before == (owner, supervising_officer):
+        if before == (referral.owner_id, referral.supervising_officer_id):
             return referral
         referral.save(update_fields=["owner", "supervising_officer"])
         case_log_append(
             referral=referral, kind=CaseLogKind.SYSTEM, actor=actor, now=now,
             text=(f"Allocation changed: investigating officer {_officer_label(owner)}, "
-                  f"supervising sergeant {_officer_label(supervising_officer)}. Reason: {reason.strip()}"),
+                  f"supervisor {_officer_label(supervising_officer)}. Reason: {reason.strip()}"),
         )
     return referral
 
@@ -271,13 +282,15 @@ def _officer_label(officer: Officer | None) -> str:
 def written_followup_record(*, referral: Referral, actor: Officer, now: dt.datetime,
                             received_at: dt.datetime, note: str = "") -> Referral:
     """Close the phone referral's prompt: the written referral has arrived."""
-    if not referral.awaiting_written_followup:
-        raise ValidationError("No written follow-up is outstanding on this referral.")
     if received_at > now:
         raise ValidationError({"received_at": "The written referral cannot arrive in the future."})
     if received_at < referral.received_at:
         raise ValidationError({"received_at": "The written referral cannot arrive before the phone call."})
     with transaction.atomic():
+        locked = Referral.objects.select_for_update().only("written_followup_due_at",
+                                                           "written_followup_received_at").get(pk=referral.pk)
+        if not locked.awaiting_written_followup:
+            raise ValidationError("No written follow-up is outstanding on this referral.")
         referral.written_followup_received_at = received_at
         referral.save(update_fields=["written_followup_received_at"])
         text = "Written referral received."
@@ -292,6 +305,12 @@ def written_followup_record(*, referral: Referral, actor: Officer, now: dt.datet
 
 def action_create(*, referral: Referral, actor: Officer, now: dt.datetime, description: str,
                   owner: Officer, due_at: dt.datetime) -> Action:
+    if not description.strip():
+        raise ValidationError({"description": "Say what must be done."})
+    if not referral.is_open:
+        raise ValidationError("This referral is closed; it takes no new actions.")
+    if due_at < now:
+        raise ValidationError({"due_at": "The due date must not be in the past."})
     if owner.team_id != referral.team_id and not owner.force_wide:
         raise ValidationError({"owner": f"{owner.display_name} is not in team {referral.team.code}."})
     with transaction.atomic():

@@ -296,7 +296,8 @@ def referral_assess(request: HttpRequest, urn: str) -> HttpResponse:
     form = AssessmentForm(request.POST or None, referral=referral)
     if request.method == "POST" and form.is_valid():
         try:
-            services.referral_assess(referral=referral, actor=request.user, now=timezone.now(), **form.cleaned_data)
+            referral = services.referral_assess(referral=referral, actor=request.user, now=timezone.now(),
+                                                **form.cleaned_data)
         except ValidationError as error:
             _add_service_errors(form, error)
         else:

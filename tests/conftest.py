@@ -103,3 +103,60 @@ def log_referral(desk_sergeant: Officer) -> Callable[..., Referral]:
         return services.referral_log(**fields)
 
     return log
+
+
+# --- The referral desk and case log suites ------------------------------------------------------
+
+
+@pytest.fixture
+def superuser(haringey: Team) -> Officer:
+    return OfficerFactory(username="admin-hy", first_name="Ada", last_name="Lovell", rank=Rank.STAFF,
+                          staff_number="S606", team=haringey, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def referral_form_data() -> Callable[..., dict[str, str]]:
+    """The POST of the "Log a referral" page, ready to save: one child, received an hour ago.
+
+    Read the clock when called, so a test that freezes time gets a received time before it.
+    Pass `people` (a list of row dicts) or any referral field to change what is sent.
+    """
+
+    def data(*, people: list[dict[str, str]] | None = None, **fields: str) -> dict[str, str]:
+        from cram_site.calendar import LONDON
+
+        received = timezone.now().astimezone(LONDON) - dt.timedelta(hours=1)
+        rows = people if people is not None else [
+            {"role": "victim", "first_name": "Grace", "last_name": "Mensah", "date_of_birth": "2018-05-01",
+             "gender": "female", "address": "12 Park Lane, N17"},
+        ]
+        post = {
+            "received_at": received.strftime("%Y-%m-%dT%H:%M"),
+            "channel": "email",
+            "source_agency": "St Ann's Primary School",
+            "referrer_name": "Head teacher",
+            "partner_reference": "",
+            "allegation_category": "physical",
+            "offence_date": "",
+            "summary": "Grace told her teacher she was hit with a belt at home.",
+            "save": "1",
+            "people-TOTAL_FORMS": str(len(rows)),
+            "people-INITIAL_FORMS": "0",
+            "people-MIN_NUM_FORMS": "1",
+            "people-MAX_NUM_FORMS": "30",
+        }
+        for index, row in enumerate(rows):
+            full_row = {"existing_person": "", "role": "", "first_name": "", "last_name": "",
+                        "date_of_birth": "", "gender": "unknown", "address": ""} | row
+            post.update({f"people-{index}-{name}": value for name, value in full_row.items()})
+        post.update(fields)
+        return post
+
+    return data
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: object) -> None:
+    # The cast's passwords are hashed as the factories run; the production hasher takes most
+    # of a second per officer, which the tests do not need.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
