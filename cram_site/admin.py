@@ -3,13 +3,35 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from .models import Officer, Team
+from django.http import HttpRequest
+
+from .models import Officer, Team, Timescale
+from .timescales import team_timescales_create
+
+
+class TimescaleInline(admin.TabularInline):
+    """Every clock of SPEC §5 for the team, edited in one place so the CRAM cycle and the
+    supervision policy can be made to agree."""
+
+    model = Timescale
+    extra = 0
+    can_delete = False
+    fields = ["clock", "amount", "unit"]
+    readonly_fields = ["clock"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
+    inlines = [TimescaleInline]
+
+    def save_related(self, request: HttpRequest, form: object, formsets: object, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        team_timescales_create(team=form.instance)
 
 
 @admin.register(Officer)

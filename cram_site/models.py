@@ -1,6 +1,7 @@
 """Officers, teams and the audit trail: the pieces every domain app builds on."""
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 
 import pgtrigger
@@ -25,6 +26,107 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+
+class Clock(models.TextChoices):
+    """Every clock of SPEC §5. Each team holds one Timescale row per clock."""
+
+    DESK_ASSESSMENT_URGENT = "desk_assessment_urgent", "Desk assessment of an urgent referral"
+    DESK_ASSESSMENT = "desk_assessment", "Desk assessment of a referral"
+    WRITTEN_FOLLOWUP = "written_followup", "Written follow-up of a phone referral"
+    SOCIAL_SERVICES_UPDATE = "social_services_update", "Update from social services"
+    CRAM_REVIEW = "cram_review", "CRAM review"
+    CRAM_SIGNOFF = "cram_signoff", "Supervisor sign-off of a CRAM"
+    INVESTIGATION_REVIEW = "investigation_review", "Supervisory review of an investigation"
+    INACTIVITY = "inactivity", "No activity on an open investigation"
+    LIMITATION = "limitation", "Limitation for a summary-only offence"
+    LIMITATION_FIRST_WARNING = "limitation_first_warning", "Limitation: first warning after the offence"
+    LIMITATION_SECOND_WARNING = "limitation_second_warning", "Limitation: second warning after the offence"
+    LIMITATION_FINAL_WARNING = "limitation_final_warning", "Limitation: final warning before the limit"
+    INITIAL_CONFERENCE = "initial_conference", "Initial conference after the strategy discussion"
+    FIRST_CORE_GROUP = "first_core_group", "First core group after the initial conference"
+    FIRST_REVIEW_CONFERENCE = "first_review_conference", "First review conference after the initial"
+    LATER_REVIEW_CONFERENCE = "later_review_conference", "Later review conferences"
+    REPORT_BEFORE_INITIAL = "report_before_initial", "Police report and CRAM before an initial conference"
+    REPORT_BEFORE_REVIEW = "report_before_review", "Police report and CRAM before a review conference"
+    MINUTES = "minutes", "Minutes of a meeting"
+    POLICE_PROTECTION = "police_protection", "Police protection ends"
+    POLICE_PROTECTION_WARNING = "police_protection_warning", "Police protection warning"
+    LEAVER_WARNING = "leaver_warning", "Reallocation of a leaver's work: warning before the date"
+
+
+class TimeUnit(models.TextChoices):
+    HOURS = "hours", "hours"
+    DAYS = "days", "days"
+    WORKING_DAYS = "working_days", "working days"
+    MONTHS = "months", "months"
+
+
+class TimescaleQuerySet(models.QuerySet):
+    def for_team(self, team_id: int, clock: str) -> Timescale:
+        """The team's row for a clock, or the default of SPEC §5 when the team has none."""
+        row = self.filter(team_id=team_id, clock=clock).first()
+        if row is not None:
+            return row
+        amount, unit = DEFAULT_TIMESCALES[clock]
+        return Timescale(team_id=team_id, clock=clock, amount=amount, unit=unit)
+
+
+class Timescale(models.Model):
+    """How long a clock runs for one team; administrators change it per team."""
+
+    team = models.ForeignKey("Team", on_delete=models.CASCADE, related_name="timescales")
+    clock = models.CharField(max_length=40, choices=Clock.choices)
+    amount = models.PositiveIntegerField()
+    unit = models.CharField(max_length=15, choices=TimeUnit.choices)
+
+    objects = TimescaleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["team", "clock"]
+        constraints = [models.UniqueConstraint(fields=["team", "clock"], name="timescale_once_per_team")]
+
+    def __str__(self) -> str:
+        return f"{self.get_clock_display()}: {self.amount} {self.get_unit_display()}"
+
+    def after(self, start: dt.datetime) -> dt.datetime:
+        """When this clock falls due for something that started at `start`."""
+        from .calendar import shift
+
+        return shift(start, self.amount, self.unit)
+
+    def before(self, deadline: dt.datetime) -> dt.datetime:
+        """When this clock falls due ahead of a fixed date (a report before a conference)."""
+        from .calendar import shift
+
+        return shift(deadline, -self.amount, self.unit)
+
+
+# The defaults of SPEC §5: (amount, unit).
+DEFAULT_TIMESCALES: dict[str, tuple[int, str]] = {
+    Clock.DESK_ASSESSMENT_URGENT: (2, TimeUnit.HOURS),
+    Clock.DESK_ASSESSMENT: (1, TimeUnit.WORKING_DAYS),
+    Clock.WRITTEN_FOLLOWUP: (1, TimeUnit.WORKING_DAYS),
+    Clock.SOCIAL_SERVICES_UPDATE: (14, TimeUnit.DAYS),
+    Clock.CRAM_REVIEW: (42, TimeUnit.DAYS),
+    Clock.CRAM_SIGNOFF: (3, TimeUnit.WORKING_DAYS),
+    Clock.INVESTIGATION_REVIEW: (28, TimeUnit.DAYS),
+    Clock.INACTIVITY: (14, TimeUnit.DAYS),
+    Clock.LIMITATION: (6, TimeUnit.MONTHS),
+    Clock.LIMITATION_FIRST_WARNING: (4, TimeUnit.MONTHS),
+    Clock.LIMITATION_SECOND_WARNING: (5, TimeUnit.MONTHS),
+    Clock.LIMITATION_FINAL_WARNING: (14, TimeUnit.DAYS),
+    Clock.INITIAL_CONFERENCE: (15, TimeUnit.WORKING_DAYS),
+    Clock.FIRST_CORE_GROUP: (10, TimeUnit.WORKING_DAYS),
+    Clock.FIRST_REVIEW_CONFERENCE: (3, TimeUnit.MONTHS),
+    Clock.LATER_REVIEW_CONFERENCE: (6, TimeUnit.MONTHS),
+    Clock.REPORT_BEFORE_INITIAL: (2, TimeUnit.WORKING_DAYS),
+    Clock.REPORT_BEFORE_REVIEW: (5, TimeUnit.WORKING_DAYS),
+    Clock.MINUTES: (20, TimeUnit.WORKING_DAYS),
+    Clock.POLICE_PROTECTION: (72, TimeUnit.HOURS),
+    Clock.POLICE_PROTECTION_WARNING: (48, TimeUnit.HOURS),
+    Clock.LEAVER_WARNING: (14, TimeUnit.DAYS),
+}
 
 
 class Role(models.TextChoices):

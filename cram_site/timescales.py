@@ -1,23 +1,35 @@
-"""The clocks of SPEC §5 that the referral desk needs.
-
-Each is a default here; a later change moves them into a per-team table an administrator edits.
-"""
+"""Due dates from the team's timescale table (SPEC §5)."""
 from __future__ import annotations
 
 import datetime as dt
 
-from .calendar import add_working_days_at
-
-DESK_ASSESSMENT_URGENT = dt.timedelta(hours=2)
-DESK_ASSESSMENT_WORKING_DAYS = 1
-WRITTEN_FOLLOWUP_WORKING_DAYS = 1
+from .models import Clock, Team, Timescale
 
 
-def desk_assessment_due(received_at: dt.datetime, *, urgent: bool) -> dt.datetime:
-    if urgent:
-        return received_at + DESK_ASSESSMENT_URGENT
-    return add_working_days_at(received_at, DESK_ASSESSMENT_WORKING_DAYS)
+def due_after(*, team: Team | int, clock: str, start: dt.datetime) -> dt.datetime:
+    team_id = team if isinstance(team, int) else team.pk
+    return Timescale.objects.for_team(team_id, clock).after(start)
 
 
-def written_followup_due(received_at: dt.datetime) -> dt.datetime:
-    return add_working_days_at(received_at, WRITTEN_FOLLOWUP_WORKING_DAYS)
+def due_before(*, team: Team | int, clock: str, deadline: dt.datetime) -> dt.datetime:
+    team_id = team if isinstance(team, int) else team.pk
+    return Timescale.objects.for_team(team_id, clock).before(deadline)
+
+
+def desk_assessment_due(received_at: dt.datetime, *, team: Team, urgent: bool) -> dt.datetime:
+    clock = Clock.DESK_ASSESSMENT_URGENT if urgent else Clock.DESK_ASSESSMENT
+    return due_after(team=team, clock=clock, start=received_at)
+
+
+def written_followup_due(received_at: dt.datetime, *, team: Team) -> dt.datetime:
+    return due_after(team=team, clock=Clock.WRITTEN_FOLLOWUP, start=received_at)
+
+
+def team_timescales_create(*, team: Team) -> int:
+    """Give a team a row for every clock at its default; rows it already has are kept."""
+    from .models import DEFAULT_TIMESCALES
+
+    rows = [Timescale(team=team, clock=clock, amount=amount, unit=unit)
+            for clock, (amount, unit) in DEFAULT_TIMESCALES.items()]
+    created = Timescale.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(created)

@@ -139,8 +139,9 @@ def referral_log(*, team: Team, actor: Officer, now: dt.datetime, received_at: d
             urgency=Urgency.URGENT if urgent else "",
             logged_by=actor,
             logged_at=now,
-            assessment_due_at=desk_assessment_due(received_at, urgent=urgent),
-            written_followup_due_at=written_followup_due(received_at) if channel == Channel.PHONE else None,
+            assessment_due_at=desk_assessment_due(received_at, team=team, urgent=urgent),
+            written_followup_due_at=(written_followup_due(received_at, team=team)
+                                     if channel == Channel.PHONE else None),
         )
         _link_people(referral=referral, people=people, now=now)
         names = ", ".join(

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from cram_site.calendar import LONDON
 from cram_site.models import Officer, Rank, Role, Team
+from cram_site.timescales import team_timescales_create
 from referrals import services
 from referrals.models import (
     Action,
@@ -1286,8 +1287,11 @@ def seed_referrals(*, cast: Cast, now: dt.datetime, rng: random.Random) -> int:
 # --- Teams and officers -----------------------------------------------------------------------------
 
 def seed_teams() -> dict[str, Team]:
-    return {code: Team.objects.get_or_create(code=code, defaults={"name": name})[0]
-            for code, name in TEAMS.items()}
+    teams = {code: Team.objects.get_or_create(code=code, defaults={"name": name})[0]
+             for code, name in TEAMS.items()}
+    for team in teams.values():
+        team_timescales_create(team=team)
+    return teams
 
 
 def seed_officers(*, teams: dict[str, Team], password: str) -> dict[str, Officer]:
