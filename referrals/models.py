@@ -173,6 +173,15 @@ class Referral(models.Model):
     written_followup_received_at = models.DateTimeField(null=True, blank=True)
     # The number of the last case-log entry; bumped under a row lock so numbers never repeat or skip.
     case_log_count = models.PositiveIntegerField(default=0)
+    # Route "social services only": the update police wait for, due 14 days after the route is chosen.
+    social_services_update_due_at = models.DateTimeField(null=True, blank=True)
+    social_services_update_received_at = models.DateTimeField(null=True, blank=True)
+    # The current CRAM, summarised for lists and queues; kept by the risk services on every change.
+    rating = models.CharField(max_length=10, blank=True)
+    gap_count = models.PositiveIntegerField(default=0)
+    unmanaged_risk_count = models.PositiveIntegerField(default=0)
+    cram_review_due_at = models.DateTimeField("next CRAM review due", null=True, blank=True)
+    cram_signoff_due_at = models.DateTimeField("CRAM sign-off due", null=True, blank=True)
 
     objects = ReferralQuerySet.as_manager()
 
@@ -190,6 +199,15 @@ class Referral(models.Model):
             models.Index(fields=["team", "written_followup_due_at"], name="referral_followup_idx",
                          condition=Q(written_followup_due_at__isnull=False,
                                      written_followup_received_at__isnull=True)),
+            # Queue "social-services updates overdue".
+            models.Index(fields=["team", "social_services_update_due_at"], name="referral_ss_update_idx",
+                         condition=Q(social_services_update_due_at__isnull=False,
+                                     social_services_update_received_at__isnull=True)),
+            # Queues "CRAM reviews overdue" and "CRAMs awaiting sign-off".
+            models.Index(fields=["team", "cram_review_due_at"], name="referral_cram_review_idx",
+                         condition=~Q(status="closed")),
+            models.Index(fields=["team", "cram_signoff_due_at"], name="referral_cram_signoff_idx",
+                         condition=Q(cram_signoff_due_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -205,6 +223,10 @@ class Referral(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != ReferralStatus.CLOSED
+
+    @property
+    def awaiting_social_services_update(self) -> bool:
+        return self.social_services_update_due_at is not None and self.social_services_update_received_at is None
 
     @property
     def awaiting_written_followup(self) -> bool:
@@ -227,6 +249,10 @@ class Referral(models.Model):
             candidates.append(self.assessment_due_at)
         if self.awaiting_written_followup:
             candidates.append(self.written_followup_due_at)
+        if self.awaiting_social_services_update:
+            candidates.append(self.social_services_update_due_at)
+        if self.is_open:
+            candidates.extend(d for d in (self.cram_review_due_at, self.cram_signoff_due_at) if d)
         for action in open_actions or []:
             candidates.append(action.due_at)
         return min(candidates) if candidates else None

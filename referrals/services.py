@@ -12,7 +12,8 @@ from django.db import IntegrityError, transaction
 
 from cram_site.calendar import LONDON
 from cram_site.models import Officer, Team
-from cram_site.timescales import desk_assessment_due, written_followup_due
+from cram_site.models import Clock
+from cram_site.timescales import desk_assessment_due, due_after, written_followup_due
 
 from .models import (
     Action,
@@ -222,12 +223,16 @@ def referral_assess(*, referral: Referral, actor: Officer, now: dt.datetime, urg
         referral.route = route
         referral.status = ReferralStatus.OPEN
         referral.assessed_at = now
+        if route == Route.SOCIAL_SERVICES_ONLY:
+            referral.social_services_update_due_at = due_after(team=referral.team_id,
+                                                               clock=Clock.SOCIAL_SERVICES_UPDATE, start=now)
         crime_report_number = crime_report_number.strip().upper()
         if crime_report_number:
             referral.crime_report_number = crime_report_number
         try:
             with transaction.atomic():
-                referral.save(update_fields=["urgency", "route", "status", "assessed_at", "crime_report_number"])
+                referral.save(update_fields=["urgency", "route", "status", "assessed_at", "crime_report_number",
+                                             "social_services_update_due_at"])
         except IntegrityError as error:
             raise ValidationError(
                 {"crime_report_number": "That crime report number is already on another referral."}
@@ -236,10 +241,11 @@ def referral_assess(*, referral: Referral, actor: Officer, now: dt.datetime, urg
             referral=referral, kind=CaseLogKind.DECISION, actor=actor, now=now,
             text=f"Desk assessment: urgency {referral.get_urgency_display().lower()}. Rationale: {rationale.strip()}",
         )
-        case_log_append(
-            referral=referral, kind=CaseLogKind.SYSTEM, actor=actor, now=now,
-            text=f"Route chosen: {referral.get_route_display()}.",
-        )
+        route_text = f"Route chosen: {referral.get_route_display()}."
+        if referral.social_services_update_due_at:
+            route_text += (" An update from social services is due by "
+                           f"{referral.social_services_update_due_at.astimezone(LONDON):%d/%m/%Y %H:%M}.")
+        case_log_append(referral=referral, kind=CaseLogKind.SYSTEM, actor=actor, now=now, text=route_text)
         if crime_report_number:
             case_log_append(referral=referral, kind=CaseLogKind.SYSTEM, actor=actor, now=now,
                             text=f"Crime report number recorded: {crime_report_number}.")
@@ -299,6 +305,25 @@ def written_followup_record(*, referral: Referral, actor: Officer, now: dt.datet
             text += f" {note.strip()}"
         case_log_append(referral=referral, kind=CaseLogKind.INFORMATION, actor=actor, now=now,
                         occurred_at=received_at, text=text)
+    return referral
+
+
+def social_services_update_record(*, referral: Referral, actor: Officer, now: dt.datetime,
+                                  received_at: dt.datetime, note: str) -> Referral:
+    """The update from social services has arrived: close its clock and log what it said."""
+    if received_at > now:
+        raise ValidationError({"received_at": "The update cannot arrive in the future."})
+    if not note.strip():
+        raise ValidationError({"note": "Say what social services reported."})
+    with transaction.atomic():
+        locked = Referral.objects.select_for_update().only("social_services_update_due_at",
+                                                           "social_services_update_received_at").get(pk=referral.pk)
+        if not locked.awaiting_social_services_update:
+            raise ValidationError("No update from social services is outstanding on this referral.")
+        referral.social_services_update_received_at = received_at
+        referral.save(update_fields=["social_services_update_received_at"])
+        case_log_append(referral=referral, kind=CaseLogKind.PARTNER_CONTACT, actor=actor, now=now,
+                        occurred_at=received_at, text=f"Update received from social services. {note.strip()}")
     return referral
 
 

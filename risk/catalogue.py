@@ -1,0 +1,73 @@
+"""The default risk-factor catalogue: the team's starting point, edited by administrators.
+
+Each entry: (code, section, question, help text, weight, contextual, check that would answer it).
+Weights feed the matrix (risk/matrix.py): a factor of weight 8 or more makes the rating high by
+itself; contextual factors are shown but never raise the rating.
+"""
+from __future__ import annotations
+
+DEFAULT_CATALOGUE: list[tuple[str, str, str, str, int, bool, str]] = [
+    # Child (victim)
+    ("cp_plan", "child", "Is the child, or has the child been, the subject of a child protection plan?",
+     "Ask children's social care; a past plan counts.", 3, False, "social_care"),
+    ("non_mobile_injury", "child", "Is the child a non-mobile baby with an injury?",
+     "Any bruise or mark on a baby who cannot move about needs a paediatric examination the same day.", 10,
+     False, "health"),
+    ("weapon_injury", "child", "Was an injury caused with a weapon or implement?",
+     "Belts, cords, sticks, hot objects, a kitchen implement.", 7, False, "health"),
+    ("previous_injuries", "child", "Has the child had previous injuries or referrals?",
+     "Include referrals to other boroughs and hospital attendances.", 3, False, "cris"),
+    ("under_five", "child", "Is the child under five, or not seen by professionals outside the home?",
+     "Very young and unseen children cannot tell anyone.", 2, False, "health"),
+    ("disclosure", "child", "Has the child disclosed abuse by someone they live with or see often?",
+     "Record the words used and to whom.", 3, False, "other"),
+    ("missing", "child", "Has the child been missing from home, school or care?",
+     "Missing episodes can point to exploitation.", 3, False, "merlin"),
+    ("health_needs_unmet", "child", "Are the child's health or developmental needs going unmet?",
+     "Missed appointments, untreated conditions, weight loss.", 2, False, "health"),
+    ("disability", "child", "Does the child have a disability or additional need?",
+     "Contextual: shown to every reader, never raising the rating by itself.", 1, True, "health"),
+    ("private_fostering", "child", "Is the child privately fostered?",
+     "Contextual. Cared for 28 days or more by someone who is not a parent or close relative.", 1, True,
+     "social_care"),
+    ("home_education", "child", "Is the child educated at home?",
+     "Contextual: fewer professionals see the child.", 1, True, "education"),
+    # Suspect(s)
+    ("suspect_violence", "suspect", "Does a suspect have a history of violence?",
+     "Convictions, cautions and intelligence.", 4, False, "pnc"),
+    ("suspect_child_abuse", "suspect", "Does a suspect have a history of child abuse or neglect?",
+     "Including allegations that did not reach court.", 6, False, "pnc"),
+    ("suspect_rso_mappa", "suspect", "Is a suspect a registered sex offender or managed under MAPPA?",
+     "Check ViSOR; tell the offender manager.", 8, False, "visor"),
+    ("suspect_access", "suspect", "Does a suspect live with, or have unsupervised access to, the child?",
+     "Including staying over and babysitting.", 4, False, "social_care"),
+    ("suspect_breach", "suspect", "Has a suspect breached bail conditions or a court order?",
+     "", 3, False, "pnc"),
+    ("suspect_weapons", "suspect", "Does a suspect have access to weapons or dangerous dogs?",
+     "Firearms licences, weapons intelligence, dogs.", 4, False, "pnc"),
+    ("suspect_substances", "suspect", "Does a suspect misuse drugs or alcohol?",
+     "", 2, False, "pnc"),
+    ("suspect_mental_health", "suspect", "Does a suspect's mental health put the child at risk?",
+     "", 2, False, "health"),
+    ("suspect_unknown", "suspect", "Is a suspect not identified, or their whereabouts not known?",
+     "", 3, False, "ini_pnd"),
+    # Household
+    ("domestic_abuse", "household", "Is there domestic abuse in the household?",
+     "Include incidents reported to police and to other agencies.", 4, False, "cris"),
+    ("carer_substances", "household", "Does a carer misuse drugs or alcohol?",
+     "", 3, False, "health"),
+    ("unknown_adults", "household", "Are there unknown adults, or a new partner, in the household?",
+     "A new partner is often not known to agencies.", 3, False, "social_care"),
+    ("dangerous_animals", "household", "Are there dangerous animals at the address?",
+     "Officers' safety on a visit as well as the child's.", 2, False, "other"),
+    ("siblings_at_risk", "household", "Are siblings in the household at risk as well?",
+     "Consider every child in the household.", 3, False, "social_care"),
+    ("non_engagement", "household", "Do the carers fail to engage with agencies, or keep the child from view?",
+     "Missed visits, false addresses, the child not seen alone.", 4, False, "social_care"),
+    ("carer_mental_health", "household", "Does a carer's mental health affect the care of the child?",
+     "", 2, False, "health"),
+    ("home_conditions", "household", "Are the home conditions unsafe or neglectful?",
+     "Hazards, lack of food, heating or bedding.", 2, False, "social_care"),
+    ("previous_attendance", "household", "Have police attended the address before for child-welfare concerns?",
+     "", 2, False, "cris"),
+]
