@@ -40,7 +40,9 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
 def _wall_clock(local: dt.datetime) -> dt.datetime:
     """Re-attach London time to a shifted wall-clock time, resolving the clock-change hour."""
     naive = local.replace(tzinfo=None)
-    return naive.replace(tzinfo=LONDON)
+    # A time the March change skips (01:30) is read as the hour after (02:30 BST); the round trip
+    # through UTC makes the result a real London time, so it prints as it is stored.
+    return naive.replace(tzinfo=LONDON).astimezone(dt.UTC).astimezone(LONDON)
 
 
 def add_working_days_at(moment: dt.datetime, days: int) -> dt.datetime:

@@ -32,3 +32,14 @@ rules.add_perm("referrals.write_case_log", is_operational)
 rules.add_perm("referrals.manage_actions", is_operational)
 rules.add_perm("referrals.view_audit", is_supervisor | is_auditor)
 rules.add_perm("referrals.read_free_text", reads_free_text)
+
+is_investigator = _role_predicate(Role.INVESTIGATOR)
+is_pclo = _role_predicate(Role.PCLO)
+is_researcher = _role_predicate(Role.RESEARCHER)
+is_administrator = _role_predicate(Role.ADMINISTRATOR)
+
+# The CRAM: completed by the desk and the officers working the case, signed off by a supervisor.
+rules.add_perm("risk.edit_assessment", is_desk_sergeant | is_supervisor | is_investigator | is_pclo)
+rules.add_perm("risk.sign_off", is_supervisor)
+rules.add_perm("risk.record_check", is_researcher | is_desk_sergeant | is_investigator | is_supervisor)
+rules.add_perm("risk.edit_catalogue", is_administrator)

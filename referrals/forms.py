@@ -240,6 +240,16 @@ class WrittenFollowupForm(forms.Form):
         return value
 
 
+class SocialServicesUpdateForm(forms.Form):
+    received_at = forms.DateTimeField(label="Update received", widget=DATETIME_WIDGET)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What social services reported")
+
+    def clean_received_at(self) -> dt.datetime:
+        value = self.cleaned_data["received_at"]
+        _not_future(value, "The update cannot arrive in the future.")
+        return value
+
+
 URN_LIKE = re.compile(r"^[A-Za-z]{2,4}[\s-]*\d{2}[\s-]*\d{1,6}$")
 URN_EXACT = re.compile(URN_PATTERN)
 

@@ -17,6 +17,8 @@ urlpatterns = [
     path("referrals/<str:urn>/log/", views.case_log_add, name="log_add"),
     path("referrals/<str:urn>/log/correct/", views.case_log_correct, name="log_correct"),
     path("referrals/<str:urn>/written-referral/", views.written_followup, name="written_followup"),
+    path("referrals/<str:urn>/social-services-update/", views.social_services_update,
+         name="social_services_update"),
     path("referrals/<str:urn>/actions/new/", views.action_add, name="action_add"),
     path("referrals/<str:urn>/actions/<int:action_id>/finish/", views.action_finish, name="action_finish"),
     path("people/<int:person_id>/", views.person_detail, name="person"),

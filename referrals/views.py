@@ -31,6 +31,7 @@ from .forms import (
     PersonFormSet,
     ReferralForm,
     SearchForm,
+    SocialServicesUpdateForm,
     WrittenFollowupForm,
     person_matches,
 )
@@ -218,13 +219,8 @@ def _person_details(row: dict[str, Any]) -> services.PersonDetails:
 
 # --- The case page -------------------------------------------------------------------------------
 
-@require_GET
-def case_page(request: HttpRequest, urn: str) -> HttpResponse:
-    tab = request.GET.get("tab", "chronology")
-    if tab not in CASE_TABS:
-        tab = "chronology"
-    if tab == "audit":
-        _require(request, "referrals.view_audit")
+def case_load(request: HttpRequest, urn: str, *, tab: str) -> Referral:
+    """The referral for a case page, with what its header shows; the view is audited."""
     referral = get_object_or_404(
         Referral.objects.visible_to(request.user)
         .select_related("team", "owner", "supervising_officer", "logged_by")
@@ -235,19 +231,36 @@ def case_page(request: HttpRequest, urn: str) -> HttpResponse:
         ),
         urn=urn,
     )
-    now = timezone.now()
     audit_view(referral, detail=tab)
+    return referral
+
+
+def case_context(request: HttpRequest, referral: Referral, *, tab: str) -> dict[str, Any]:
+    """What every tab of the case page needs: the header, the tabs and the officer's permissions."""
+    now = timezone.now()
     actions = list(referral.actions.all())
     open_actions = [action for action in actions if action.is_open]
-    context: dict[str, Any] = {
+    user = request.user
+    return {
         "referral": referral, "tab": tab, "now": now, "actions": actions,
         "open_actions": open_actions, "next_due_at": referral.next_due_at(open_actions),
-        "free_text": request.user.has_perm("referrals.read_free_text"),
-        "can_write": request.user.has_perm("referrals.write_case_log"),
-        "can_assess": request.user.has_perm("referrals.assess_referral") and referral.status == ReferralStatus.NEW,
-        "can_allocate": request.user.has_perm("referrals.allocate_referral"),
-        "can_audit": request.user.has_perm("referrals.view_audit"),
+        "free_text": user.has_perm("referrals.read_free_text"),
+        "can_write": user.has_perm("referrals.write_case_log"),
+        "can_assess": user.has_perm("referrals.assess_referral") and referral.status == ReferralStatus.NEW,
+        "can_allocate": user.has_perm("referrals.allocate_referral"),
+        "can_audit": user.has_perm("referrals.view_audit"),
     }
+
+
+@require_GET
+def case_page(request: HttpRequest, urn: str) -> HttpResponse:
+    tab = request.GET.get("tab", "chronology")
+    if tab not in CASE_TABS:
+        tab = "chronology"
+    if tab == "audit":
+        _require(request, "referrals.view_audit")
+    referral = case_load(request, urn, tab=tab)
+    context = case_context(request, referral, tab=tab)
     if tab == "chronology":
         entries = list(referral.case_log.select_related("corrects").prefetch_related("corrections").order_by("number"))
         context.update(entries=entries, entry_form=CaseLogEntryForm(), correction_form=CorrectionForm(referral=referral))
@@ -373,6 +386,25 @@ def written_followup(request: HttpRequest, urn: str) -> HttpResponse:
     return render(request, "referrals/case_log_form.html", {"referral": referral, "form": form,
                                                             "title": "Record the written referral",
                                                             "action": reverse("referrals:written_followup", args=[urn])})
+
+
+def social_services_update(request: HttpRequest, urn: str) -> HttpResponse:
+    _require(request, "referrals.write_case_log")
+    referral = _visible_referral(request, urn)
+    form = SocialServicesUpdateForm(request.POST or None,
+                                    initial={"received_at": timezone.now().astimezone(LONDON)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.social_services_update_record(referral=referral, actor=request.user, now=timezone.now(),
+                                                   **form.cleaned_data)
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, "Update from social services recorded.")
+            return redirect(referral)
+    return render(request, "referrals/case_log_form.html", {
+        "referral": referral, "form": form, "title": "Record the update from social services",
+        "action": reverse("referrals:social_services_update", args=[urn])})
 
 
 def action_add(request: HttpRequest, urn: str) -> HttpResponse:
