@@ -35,7 +35,7 @@ from .forms import (
     WrittenFollowupForm,
     person_matches,
 )
-from .models import Action, ActionStatus, CaseLogEntry, Person, Referral, ReferralPerson, ReferralStatus
+from .models import Action, Person, Referral, ReferralPerson, ReferralStatus
 
 PEOPLE_PREFIX = "people"
 PERSON_FIELDS = ("existing_person", "role", "first_name", "last_name", "date_of_birth",

@@ -472,6 +472,8 @@ def assessment_sign_off(*, assessment: Assessment, actor: Officer, now: dt.datet
             raise ValidationError("Only a completed CRAM can be signed off.")
         if SignOff.objects.filter(assessment=locked).exists():
             raise ValidationError("This CRAM has already been signed off.")
+        if actor.team_id != locked.referral.team_id and not actor.force_wide:
+            raise ValidationError("A CRAM is signed off by a supervisor of the referral's own team.")
         if locked.completed_by_id == actor.pk:
             raise ValidationError("A CRAM is signed off by a supervisor other than the officer who completed it.")
         signoff = SignOff.objects.create(

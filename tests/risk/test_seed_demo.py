@@ -3,14 +3,18 @@ a second run that changes nothing."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Count
+from django.test import override_settings
 
 from cram_site.models import Officer, Role
 from referrals.models import Action, ActionStatus, CaseLogEntry, Person, Referral, ReferralStatus
+from risk.models import Assessment, AssessmentKind, SignOff, SystemsCheck
 
 pytestmark = pytest.mark.django_db
 
@@ -39,12 +43,20 @@ def counts() -> dict[str, int]:
         "case_log": CaseLogEntry.objects.count(),
         "actions": Action.objects.count(),
         "officers": Officer.objects.count(),
+        "assessments": Assessment.objects.count(),
+        "checks": SystemsCheck.objects.count(),
     }
 
 
-@pytest.fixture
-def seeded() -> str:
-    return seed()
+@pytest.fixture(scope="module")
+def seeded(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[str]:
+    """Seed once for the module (it takes seconds), inside a transaction rolled back at the end;
+    each test runs in its own savepoint within it, so what one test changes the next never sees."""
+    # The same fast hasher as every test uses (tests/conftest.py), so sign-in checks can verify it.
+    fast_hashing = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), fast_hashing, transaction.atomic():
+        yield seed()
+        transaction.set_rollback(True)
 
 
 def test_every_role_has_a_demo_officer_in_each_team(seeded: str) -> None:
@@ -119,3 +131,16 @@ def test_second_run_resets_a_changed_password(seeded: str, client) -> None:
     seed()
 
     assert client.login(username="investigator-en", password=settings.DEMO_PASSWORD)
+
+
+def test_assessed_referrals_carry_a_cram_with_its_rating_gaps_and_sign_off(seeded: str) -> None:
+    """Every assessed referral has a completed initial CRAM; some are signed off, reviewed or checked."""
+    assessed = Referral.objects.exclude(status=ReferralStatus.NEW)
+    assert assessed.exists()
+    assert not assessed.filter(rating="").exists()
+    assert Assessment.objects.completed().filter(kind=AssessmentKind.INITIAL).count() == assessed.count()
+    assert Assessment.objects.filter(kind=AssessmentKind.REVIEW).exists()
+    assert SignOff.objects.exists()
+    assert Assessment.objects.awaiting_signoff().exists()
+    assert SystemsCheck.objects.filter(closes_gaps__isnull=False).exists()
+    assert Referral.objects.filter(unmanaged_risk_count__gt=0).exists()

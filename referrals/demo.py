@@ -1,4 +1,4 @@
-"""Seed a demo: two teams, an officer for every role, and about forty referrals with case logs.
+"""The demo: two teams, an officer for every role, and about forty referrals with case logs.
 
 Every referral is written through the services of `referrals.services`, each step with its own
 `now` in the past, so URNs, case-log numbers, due dates and system entries are exactly what the
@@ -7,16 +7,12 @@ desk would have produced. Running the command again changes nothing but the demo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 import random
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
-from django.db import transaction
-from django.utils import timezone
 
 from cram_site.calendar import LONDON
 from cram_site.models import Officer, Rank, Role, Team
@@ -1227,8 +1223,22 @@ def _log(scenario: DemoReferral, *, cast: Cast, received_at: dt.datetime, logged
     return referral
 
 
-def _carry_out(step: Step, case_file: CaseFile) -> None:
+@dataclass(frozen=True)
+class LaterStep:
+    """A step added by an app above referrals (the CRAM), run on the referral as it then stands."""
+
+    at: dt.datetime
+    run: Callable[[Referral], None]
+
+
+# Given a referral just logged and when it is assessed, the steps another app adds to its history.
+LaterSteps = Callable[[Referral, dt.datetime], list[LaterStep]]
+
+
+def _carry_out(step: Step | LaterStep, case_file: CaseFile) -> None:
     match step:
+        case LaterStep():
+            step.run(case_file.referral)
         case AssessStep():
             owner = None
             supervising_officer = None
@@ -1263,8 +1273,11 @@ def _carry_out(step: Step, case_file: CaseFile) -> None:
                                    note=step.action.note)
 
 
-def seed_referrals(*, cast: Cast, now: dt.datetime, rng: random.Random) -> int:
-    """Log every demo referral in the order received and replay its history up to `now`."""
+def seed_referrals(*, cast: Cast, now: dt.datetime, rng: random.Random, later: LaterSteps | None = None) -> int:
+    """Log every demo referral in the order received and replay its history up to `now`.
+
+    `later` lets an app above referrals add its own steps (CRAMs) into each history, in time order.
+    """
     known: dict[str, Person] = {}
     issued: set[str] = set()
     received = sorted(((_received_at(scenario, now), scenario) for scenario in REFERRALS),
@@ -1276,8 +1289,12 @@ def seed_referrals(*, cast: Cast, now: dt.datetime, rng: random.Random) -> int:
         referral = _log(scenario, cast=cast, received_at=received_at, logged_at=logged_at, known=known,
                         today=now.astimezone(LONDON).date())
         case_file = CaseFile(scenario=scenario, referral=referral, cast=cast)
-        for step in _plan(scenario, cast=cast, received_at=received_at, logged_at=logged_at, rng=rng,
-                          issued=issued):
+        steps: list[Step | LaterStep] = list(_plan(scenario, cast=cast, received_at=received_at,
+                                                   logged_at=logged_at, rng=rng, issued=issued))
+        assessed_at = next((step.at for step in steps if isinstance(step, AssessStep)), None)
+        if later is not None and assessed_at is not None:
+            steps = sorted(steps + later(referral, assessed_at), key=lambda step: step.at)
+        for step in steps:
             if step.at > now:
                 break
             _carry_out(step, case_file)
@@ -1317,33 +1334,3 @@ def seed_officers(*, teams: dict[str, Team], password: str) -> dict[str, Officer
 
 def demo_referrals_exist() -> bool:
     return Referral.objects.filter(logged_by__username__in=DEMO_USERNAMES).exists()
-
-
-class Command(BaseCommand):
-    help = ("Create the demo teams HY and EN, an officer for every role and about forty referrals "
-            "with case logs. Running it again only resets the demo passwords.")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        now = timezone.now()
-        password = settings.DEMO_PASSWORD
-        with transaction.atomic():
-            teams = seed_teams()
-            officers = seed_officers(teams=teams, password=password)
-            if demo_referrals_exist():
-                logged = 0
-            else:
-                logged = seed_referrals(cast=Cast(teams, officers), now=now, rng=random.Random(2026))
-        if options["verbosity"] > 0:
-            self._report(officers=officers, logged=logged, password=password)
-
-    def _report(self, *, officers: dict[str, Officer], logged: int, password: str) -> None:
-        if logged:
-            self.stdout.write(self.style.SUCCESS(f"Logged {logged} demo referrals."))
-        else:
-            self.stdout.write("Demo referrals already present; none added.")
-        self.stdout.write("\nDemo users:")
-        for demo in (*OFFICERS, ADMINISTRATOR):
-            officer = officers[demo.username]
-            roles = ", ".join(Role(role).label for role in demo.roles)
-            self.stdout.write(f"  {demo.username:<18} {officer.display_name:<32} {demo.team}  {roles}")
-        self.stdout.write(f"\nPassword for every demo user: {password}")

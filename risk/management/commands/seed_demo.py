@@ -1,0 +1,59 @@
+"""`python manage.py seed_demo`: the demo teams, officers, referrals and their CRAMs.
+
+The command lives in the risk app because it seeds both referrals and assessments, and risk
+sits above referrals. Running it again only resets the demo passwords.
+"""
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from cram_site.models import Officer, Role
+from referrals.demo import (
+    ADMINISTRATOR,
+    OFFICERS,
+    Cast,
+    demo_referrals_exist,
+    seed_officers,
+    seed_referrals,
+    seed_teams,
+)
+from risk.demo import cram_steps
+from risk.models import Assessment
+
+
+class Command(BaseCommand):
+    help = ("Create the demo teams HY and EN, an officer for every role and about forty referrals "
+            "with case logs and CRAMs. Running it again only resets the demo passwords.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        now = timezone.now()
+        password = settings.DEMO_PASSWORD
+        with transaction.atomic():
+            teams = seed_teams()
+            officers = seed_officers(teams=teams, password=password)
+            logged = assessed = 0
+            if not demo_referrals_exist():
+                rng = random.Random(2026)
+                logged = seed_referrals(cast=Cast(teams, officers), now=now, rng=rng,
+                                        later=cram_steps(officers=officers, rng=rng))
+                assessed = Assessment.objects.completed().count()
+        if options["verbosity"] > 0:
+            self._report(officers=officers, logged=logged, assessed=assessed, password=password)
+
+    def _report(self, *, officers: dict[str, Officer], logged: int, assessed: int, password: str) -> None:
+        if logged:
+            self.stdout.write(self.style.SUCCESS(f"Logged {logged} demo referrals with {assessed} CRAMs."))
+        else:
+            self.stdout.write("Demo referrals already present; none added.")
+        self.stdout.write("\nDemo users:")
+        for demo in (*OFFICERS, ADMINISTRATOR):
+            officer = officers[demo.username]
+            roles = ", ".join(Role(role).label for role in demo.roles)
+            self.stdout.write(f"  {demo.username:<18} {officer.display_name:<32} {demo.team}  {roles}")
+        self.stdout.write(f"\nPassword for every demo user: {password}")
