@@ -43,3 +43,9 @@ rules.add_perm("risk.edit_assessment", is_desk_sergeant | is_supervisor | is_inv
 rules.add_perm("risk.sign_off", is_supervisor)
 rules.add_perm("risk.record_check", is_researcher | is_desk_sergeant | is_investigator | is_supervisor)
 rules.add_perm("risk.edit_catalogue", is_administrator)
+
+# Conferences: the PCLO prepares reports and keeps the diary; officers on the case record meetings.
+rules.add_perm("conferences.record_meeting", is_operational)
+rules.add_perm("conferences.prepare_report", is_pclo | is_supervisor)
+rules.add_perm("conferences.view_diary", is_pclo | is_supervisor)
+rules.add_perm("conferences.review_medicals", is_supervisor | is_auditor)

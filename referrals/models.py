@@ -182,6 +182,8 @@ class Referral(models.Model):
     unmanaged_risk_count = models.PositiveIntegerField(default=0)
     cram_review_due_at = models.DateTimeField("next CRAM review due", null=True, blank=True)
     cram_signoff_due_at = models.DateTimeField("CRAM sign-off due", null=True, blank=True)
+    # A child on the referral is in police protection until this time (kept by the conference services).
+    police_protection_ends_by = models.DateTimeField(null=True, blank=True)
 
     objects = ReferralQuerySet.as_manager()
 
