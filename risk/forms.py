@@ -99,9 +99,17 @@ class PlannedActionForm(forms.Form):
     owner = OfficerChoiceField(queryset=Officer.objects.none(), label="Owner")
     due_at = forms.DateTimeField(widget=DATETIME_WIDGET, label="Due")
 
-    def __init__(self, *args: Any, team_id: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, team_id: int, owner_choices: list[tuple[Any, str]] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = Officer.objects.filter(team_id=team_id, is_active=True)
+        if owner_choices is not None:
+            self.fields["owner"].choices = owner_choices
+
+    @classmethod
+    def owner_choices(cls, team_id: int) -> list[tuple[Any, str]]:
+        """The owners offered, read once and shared by every row of a formset (else one query a row)."""
+        return list(cls(team_id=team_id).fields["owner"].choices)
 
 
 MeasureFormSet = forms.formset_factory(MeasureForm, extra=1, max_num=40, validate_max=True)

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +21,7 @@ from .forms import (
     AssessmentForm,
     FactorForm,
     MeasureFormSet,
+    PlannedActionForm,
     PlannedActionFormSet,
     SignOffForm,
     StartAssessmentForm,
@@ -126,6 +127,8 @@ def _completed_page(request: HttpRequest, referral: Any, assessment: Assessment)
 
 
 def _draft_page(request: HttpRequest, referral: Any, assessment: Assessment) -> HttpResponse:
+    # The form shows each factor's help text: read the factors in one query, not one per answer.
+    prefetch_related_objects(list(assessment.answers.all()), "factor")
     factor_choices = [(answer.code, answer.question) for answer in assessment.answers.all() if not answer.contextual]
     data = request.POST if request.method == "POST" else None
     form = AssessmentForm(data, assessment=assessment)
@@ -133,7 +136,9 @@ def _draft_page(request: HttpRequest, referral: Any, assessment: Assessment) -> 
                               initial=[{"kind": m.kind, "description": m.description, "owner_agency": m.owner_agency,
                                         "status": m.status, "factor_codes": m.factor_codes}
                                        for m in assessment.control_measures.all()] if data is None else None)
-    actions = PlannedActionFormSet(data, prefix="action", form_kwargs={"team_id": referral.team_id},
+    actions = PlannedActionFormSet(data, prefix="action",
+                                   form_kwargs={"team_id": referral.team_id,
+                                                "owner_choices": PlannedActionForm.owner_choices(referral.team_id)},
                                    initial=[{"description": p.description, "owner": p.owner_id,
                                              "due_at": p.due_at.astimezone(LONDON)}
                                             for p in assessment.planned_actions.all()] if data is None else None)
