@@ -362,6 +362,8 @@ class PoliceProtection(models.Model):
                                    name="protection_ends_after_start"),
             models.CheckConstraint(condition=Q(ended_at__isnull=True) | Q(ended_at__lte=models.F("ends_by")),
                                    name="protection_within_72_hours"),
+            models.UniqueConstraint(fields=["child"], condition=Q(ended_at__isnull=True),
+                                    name="protection_one_running_per_child"),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 
 from cram_site.calendar import LONDON
 from referrals.models import Action, ActionStatus, CaseLogEntry
@@ -98,12 +98,14 @@ def _chronology(referral: Any, since: dt.datetime | None) -> dict[str, Any]:
 
 
 def _latest_checks(referral: Any) -> list[dict[str, Any]]:
-    """The latest check of each system or agency."""
-    latest: dict[str, SystemsCheck] = {}
-    for check in SystemsCheck.objects.filter(referral=referral).order_by("-checked_at", "-pk")[:200]:
-        latest.setdefault(check.system, check)
+    """The latest check of each system or agency, newest first: one row per system, in one query, however
+    many checks the case has (a cap on the rows read would drop a system checked only long ago)."""
+    latest_of_system = (SystemsCheck.objects.filter(referral=referral, system=OuterRef("system"))
+                        .order_by("-checked_at", "-pk").values("pk")[:1])
+    latest = (SystemsCheck.objects.filter(referral=referral, pk=Subquery(latest_of_system))
+              .order_by("-checked_at", "-pk"))
     return [{"system": c.get_system_display(), "when": _london(c.checked_at), "by": c.checked_by_label,
-             "result": c.result, "new": c.anything_new} for c in latest.values()]
+             "result": c.result, "new": c.anything_new} for c in latest]
 
 
 def _earlier_meetings(referral: Any, meeting: Meeting) -> list[dict[str, Any]]:

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from cram_site.calendar import LONDON
-from cram_site.models import Clock, Officer
+from cram_site.models import Clock, Officer, Timescale
 from cram_site.timescales import due_after, due_before
-from referrals.models import AllegationCategory, CaseLogKind, Person, Referral
+from referrals.models import CHILD_ROLES, AllegationCategory, CaseLogKind, Person, Referral
 from referrals.services import action_create, case_log_append
 from risk.models import Assessment, AssessmentKind
 
@@ -53,8 +54,8 @@ def meeting_create(*, referral: Referral, actor: Officer, now: dt.datetime, kind
         raise ValidationError({"starts_at": "A meeting that has been held cannot be in the future."})
     children = list(children)
     for child in children:
-        if not referral.referral_people.filter(person=child).exists():
-            raise ValidationError({"children": f"{child.full_name} is not named on this referral."})
+        if not referral.referral_people.filter(person=child, role__in=CHILD_ROLES).exists():
+            raise ValidationError({"children": f"{child.full_name} is not named on this referral as a child."})
     with transaction.atomic():
         meeting = Meeting.objects.create(
             referral=referral, team_id=referral.team_id, kind=kind, starts_at=starts_at, place=place.strip(),
@@ -131,6 +132,8 @@ def minutes_record(*, meeting: Meeting, actor: Officer, now: dt.datetime, receiv
     """The minutes have arrived: the minutes clock closes."""
     if meeting.status != MeetingStatus.HELD:
         raise ValidationError("Minutes are recorded for a meeting that has been held.")
+    if meeting.minutes_received_at is not None:
+        raise ValidationError("The minutes of this meeting have already been recorded.")
     if received_at > now:
         raise ValidationError({"received_at": "Minutes cannot arrive in the future."})
     if received_at < meeting.starts_at:
@@ -232,6 +235,8 @@ def strategy_record_countersign(*, record: StrategyRecord, actor: Officer, now: 
         locked = StrategyRecord.objects.select_for_update().select_related("meeting__referral").get(pk=record.pk)
         if locked.is_countersigned:
             raise ValidationError("This record has already been countersigned.")
+        if locked.meeting.status != MeetingStatus.HELD:
+            raise ValidationError("The chair countersigns the record of a meeting that has been held.")
         referral = locked.meeting.referral
         for agreed in locked.agreed_actions.select_related("owner"):
             agreed.action = action_create(referral=referral, actor=actor, now=now, owner=agreed.owner,
@@ -265,12 +270,19 @@ def conference_clocks(meetings: list[Meeting], reports: dict[int, PoliceReport],
     live = [m for m in meetings if m.status != MeetingStatus.CANCELLED]
     held = [m for m in live if m.status == MeetingStatus.HELD]
     clocks: list[ConferenceClock] = []
+
+    # Each clock's timescale is read once, not once per review conference, so a case page's
+    # queries do not grow with the number of meetings.
+    @functools.cache
+    def timescale(clock: str) -> Timescale:
+        return Timescale.objects.for_team(team_id, clock)
+
     strategy = next((m for m in held if m.kind in STRATEGY_KINDS), None)
     initial = next((m for m in live if m.kind == MeetingKind.INITIAL_CONFERENCE), None)
     if strategy is not None:
         clocks.append(ConferenceClock(
             "Initial conference within 15 working days of the strategy discussion",
-            due_after(team=team_id, clock=Clock.INITIAL_CONFERENCE, start=strategy.starts_at),
+            timescale(Clock.INITIAL_CONFERENCE).after(strategy.starts_at),
             initial.starts_at if initial else None))
     initial_held = next((m for m in held if m.kind == MeetingKind.INITIAL_CONFERENCE), None)
     if initial_held is not None:
@@ -278,13 +290,13 @@ def conference_clocks(meetings: list[Meeting], reports: dict[int, PoliceReport],
                     None)
         clocks.append(ConferenceClock(
             "First core group within 10 working days of the initial conference",
-            due_after(team=team_id, clock=Clock.FIRST_CORE_GROUP, start=initial_held.starts_at),
+            timescale(Clock.FIRST_CORE_GROUP).after(initial_held.starts_at),
             core.starts_at if core else None))
         reviews = [m for m in live if m.kind == MeetingKind.REVIEW_CONFERENCE and m.starts_at > initial_held.starts_at]
         previous, clock, label = initial_held.starts_at, Clock.FIRST_REVIEW_CONFERENCE, "First review conference"
         for review in reviews + [None]:
             clocks.append(ConferenceClock(f"{label} within {'3' if clock == Clock.FIRST_REVIEW_CONFERENCE else '6'}"
-                                          " months", due_after(team=team_id, clock=clock, start=previous),
+                                          " months", timescale(clock).after(previous),
                                           review.starts_at if review else None))
             if review is None or review.status != MeetingStatus.HELD:
                 break
@@ -393,7 +405,7 @@ def medical_record(*, referral: Referral, actor: Officer, now: dt.datetime, chil
         raise ValidationError({"non_attendance_reason": "Say why police did not attend."})
     if not police_attended and deciding_officer is None:
         raise ValidationError({"deciding_officer": "Name the officer who decided police would not attend."})
-    if not referral.referral_people.filter(person=child).exists():
+    if not referral.referral_people.filter(person=child, role__in=CHILD_ROLES).exists():
         raise ValidationError({"child": "The child must be named on this referral."})
     with transaction.atomic():
         examination = MedicalExamination.objects.create(
@@ -425,16 +437,22 @@ def protection_start(*, referral: Referral, actor: Officer, now: dt.datetime, ch
         raise ValidationError({"started_at": "Police protection cannot start in the future."})
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for police protection."})
-    if not referral.referral_people.filter(person=child).exists():
+    if not referral.referral_people.filter(person=child, role__in=CHILD_ROLES).exists():
         raise ValidationError({"child": "The child must be named on this referral."})
     ends_by = due_after(team=referral.team_id, clock=Clock.POLICE_PROTECTION, start=started_at)
     with transaction.atomic():
+        already = ValidationError({"child": f"{child.full_name} is already in police protection."})
         if PoliceProtection.objects.filter(child=child, ended_at__isnull=True).exists():
-            raise ValidationError({"child": f"{child.full_name} is already in police protection."})
-        protection = PoliceProtection.objects.create(
-            referral=referral, child=child, started_at=started_at, ends_by=ends_by,
-            designated_officer=designated_officer, designated_officer_label=designated_officer.display_name,
-            reason=reason.strip(), recorded_by=actor, recorded_at=now)
+            raise already
+        try:
+            # The unique constraint on a child's running protection settles two officers starting at once.
+            with transaction.atomic():
+                protection = PoliceProtection.objects.create(
+                    referral=referral, child=child, started_at=started_at, ends_by=ends_by,
+                    designated_officer=designated_officer, designated_officer_label=designated_officer.display_name,
+                    reason=reason.strip(), recorded_by=actor, recorded_at=now)
+        except IntegrityError as error:
+            raise already from error
         _refresh_protection(referral)
         case_log_append(referral=referral, kind=CaseLogKind.DECISION, actor=actor, now=now, occurred_at=started_at,
                         text=(f"{child.full_name} taken into police protection at {_when(started_at)}. Designated "

@@ -13,4 +13,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("referrals.urls")),
     path("", include("risk.urls")),
+    path("", include("conferences.urls")),
 ]

@@ -11,7 +11,7 @@ STARTING_SCREENS: list[tuple[str, str]] = [
     (Role.DESK_SERGEANT, "referrals:desk"),
     (Role.SUPERVISOR, "referrals:list"),
     (Role.INVESTIGATOR, "referrals:list"),
-    (Role.PCLO, "referrals:list"),
+    (Role.PCLO, "conferences:diary"),
     (Role.RESEARCHER, "referrals:search"),
     (Role.PERFORMANCE, "referrals:list"),
     (Role.AUDITOR, "referrals:search"),

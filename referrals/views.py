@@ -249,6 +249,10 @@ def case_context(request: HttpRequest, referral: Referral, *, tab: str) -> dict[
         "can_assess": user.has_perm("referrals.assess_referral") and referral.status == ReferralStatus.NEW,
         "can_allocate": user.has_perm("referrals.allocate_referral"),
         "can_audit": user.has_perm("referrals.view_audit"),
+        # Whole hours until a running police protection must end (negative once it is past), for the header.
+        "police_protection_hours_left": (
+            (referral.police_protection_ends_by - now) // dt.timedelta(hours=1)
+            if referral.police_protection_ends_by else None),
     }
 
 

@@ -2,6 +2,7 @@
 a second run that changes nothing."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Iterator
 
@@ -11,7 +12,17 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count
 from django.test import override_settings
+from django.utils import timezone
 
+from conferences.models import (
+    STRATEGY_KINDS,
+    MedicalExamination,
+    Meeting,
+    MeetingStatus,
+    PoliceProtection,
+    PoliceReport,
+    ReportStatus,
+)
 from cram_site.models import Officer, Role
 from referrals.models import Action, ActionStatus, CaseLogEntry, Person, Referral, ReferralStatus
 from risk.models import Assessment, AssessmentKind, SignOff, SystemsCheck
@@ -144,3 +155,17 @@ def test_assessed_referrals_carry_a_cram_with_its_rating_gaps_and_sign_off(seede
     assert Assessment.objects.awaiting_signoff().exists()
     assert SystemsCheck.objects.filter(closes_gaps__isnull=False).exists()
     assert Referral.objects.filter(unmanaged_risk_count__gt=0).exists()
+
+
+def test_meetings_reports_medicals_and_protection_are_seeded(seeded: str) -> None:
+    """The PCLO has conferences next week; a supervisor has a flagged strategy meeting; a child is in
+    police protection now; reports were submitted for the conferences held."""
+    now = timezone.now()
+    next_week = Meeting.objects.filter(team__code="HY", status=MeetingStatus.SCHEDULED,
+                                       starts_at__gt=now, starts_at__lt=now + dt.timedelta(days=21))
+    assert next_week.exists()
+    assert Meeting.objects.filter(kind__in=STRATEGY_KINDS, flag_no_police_supervisor=True).exists()
+    assert PoliceReport.objects.filter(status=ReportStatus.SUBMITTED).exists()
+    assert MedicalExamination.objects.filter(police_attended=False).exclude(non_attendance_reason="").exists()
+    assert PoliceProtection.objects.filter(ended_at__isnull=True, ends_by__gt=now).exists()
+    assert Referral.objects.filter(police_protection_ends_by__gt=now).exists()

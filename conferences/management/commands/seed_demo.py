@@ -1,7 +1,7 @@
-"""`python manage.py seed_demo`: the demo teams, officers, referrals and their CRAMs.
+"""`python manage.py seed_demo`: the demo teams, officers, referrals, their CRAMs and meetings.
 
-The command lives in the risk app because it seeds both referrals and assessments, and risk
-sits above referrals. Running it again only resets the demo passwords.
+The command lives in the highest app it seeds (apps depend one way: referrals ← risk ←
+conferences). Running it again only resets the demo passwords.
 """
 from __future__ import annotations
 
@@ -23,13 +23,14 @@ from referrals.demo import (
     seed_referrals,
     seed_teams,
 )
+from conferences.demo import meeting_steps
 from risk.demo import cram_steps
 from risk.models import Assessment
 
 
 class Command(BaseCommand):
     help = ("Create the demo teams HY and EN, an officer for every role and about forty referrals "
-            "with case logs and CRAMs. Running it again only resets the demo passwords.")
+            "with case logs, CRAMs and meetings. Running it again only resets the demo passwords.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
@@ -40,8 +41,10 @@ class Command(BaseCommand):
             logged = assessed = 0
             if not demo_referrals_exist():
                 rng = random.Random(2026)
+                crams = cram_steps(officers=officers, rng=rng)
+                meetings = meeting_steps(officers=officers, rng=rng, now=now)
                 logged = seed_referrals(cast=Cast(teams, officers), now=now, rng=rng,
-                                        later=cram_steps(officers=officers, rng=rng))
+                                        later=lambda referral, at: crams(referral, at) + meetings(referral, at))
                 assessed = Assessment.objects.completed().count()
         if options["verbosity"] > 0:
             self._report(officers=officers, logged=logged, assessed=assessed, password=password)
