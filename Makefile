@@ -42,7 +42,8 @@ run: install pdf-libs
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@# Reminders keep firing without Redis: a scheduler beside the server sweeps every 15 minutes.
+	$(PY) manage.py run_scheduler & trap 'kill $$!' EXIT; $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install-test chromium pdf-libs
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \

@@ -165,6 +165,11 @@ class Officer(AbstractUser):
     # A force-wide officer sees every team's records (SPEC §2); everyone else sees their own team's.
     force_wide = models.BooleanField(default=False)
     leaving_date = models.DateField(null=True, blank=True)
+    # Who this officer's overdue work escalates to; the team's supervisors when not set.
+    line_manager = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="reports")
+    # What the officer is trained and experienced in, weighed when work is allocated.
+    skills = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["last_name", "first_name"]

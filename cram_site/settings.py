@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 import xstatic.pkg.bootstrap
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -172,7 +173,14 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Every 15 minutes: derive what is due from the database and prompt, escalate or resolve.
+    # Safe to run twice (two beats, retries): reminders and notifications are unique.
+    "sweep-reminders": {"task": "supervision.sweep_reminders", "schedule": crontab(minute="*/15")},
+    # 07:00 London time, Monday to Friday: each officer's digest (bank holidays skipped in the task).
+    "send-digests": {"task": "supervision.send_digests", "schedule": crontab(hour=7, minute=0,
+                                                                           day_of_week="mon-fri")},
+}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "cram@localhost")

@@ -44,11 +44,16 @@ class ReferralForm(forms.Form):
     channel = forms.ChoiceField(choices=Channel.choices)
     source_agency = forms.CharField(max_length=120, label="Source agency")
     referrer_name = forms.CharField(max_length=120, required=False, label="Referrer")
+    referrer_email = forms.EmailField(required=False, label="Referrer's e-mail",
+                                      help_text="The partner contact an overdue update is chased with.")
     partner_reference = forms.CharField(max_length=60, required=False, label="Partner reference")
     allegation_category = forms.ChoiceField(choices=AllegationCategory.choices, label="Allegation")
     offence_date = forms.DateField(required=False, widget=DATE_WIDGET, label="Date of alleged offence",
                                    help_text="Leave blank if not known.")
     urgent = forms.BooleanField(required=False, label="Urgent: assess within 2 hours")
+    summary_only_offence = forms.BooleanField(
+        required=False, label="Summary-only offence (e.g. common assault)",
+        help_text="Proceedings must start within six months of the offence; warnings follow.")
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
 
     def clean_received_at(self) -> dt.datetime:
@@ -61,6 +66,12 @@ class ReferralForm(forms.Form):
         if value and value > _today():
             raise ValidationError("The date of the alleged offence cannot be in the future.")
         return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("summary_only_offence") and not data.get("offence_date"):
+            self.add_error("offence_date", "Give the date of the offence: the six-month limit runs from it.")
+        return data
 
 
 class PersonRowForm(forms.Form):

@@ -150,9 +150,14 @@ class Referral(models.Model):
     channel = models.CharField(max_length=20, choices=Channel.choices)
     source_agency = models.CharField(max_length=120)
     referrer_name = models.CharField(max_length=120, blank=True)
+    # The named partner contact: an overdue social-services update escalates to this address.
+    referrer_email = models.EmailField("referrer's e-mail", blank=True)
     partner_reference = models.CharField(max_length=60, blank=True)
     allegation_category = models.CharField(max_length=20, choices=AllegationCategory.choices)
     offence_date = models.DateField("date of alleged offence", null=True, blank=True)
+    # Summary-only offences (e.g. common assault) must be charged within six months of the offence.
+    summary_only_offence = models.BooleanField("summary-only offence (e.g. common assault)", default=False)
+    closed_at = models.DateTimeField(null=True, blank=True)
     summary = models.TextField()
     status = models.CharField(max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.NEW)
     urgency = models.CharField(max_length=10, choices=Urgency.choices, blank=True)

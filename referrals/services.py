@@ -117,12 +117,15 @@ def case_log_correct(*, referral: Referral, entry: CaseLogEntry, text: str, acto
 def referral_log(*, team: Team, actor: Officer, now: dt.datetime, received_at: dt.datetime,
                  channel: str, source_agency: str, allegation_category: str, summary: str,
                  people: list[PersonDetails], referrer_name: str = "", partner_reference: str = "",
-                 offence_date: dt.date | None = None, urgent: bool = False) -> Referral:
+                 offence_date: dt.date | None = None, urgent: bool = False, referrer_email: str = "",
+                 summary_only_offence: bool = False) -> Referral:
     """Log a new referral with its people, issue its URN and open its case log."""
     if received_at > now:
         raise ValidationError({"received_at": "The referral cannot be received in the future."})
     if offence_date is not None and offence_date > now.astimezone(LONDON).date():
         raise ValidationError({"offence_date": "The date of the alleged offence cannot be in the future."})
+    if summary_only_offence and offence_date is None:
+        raise ValidationError({"offence_date": "Give the date of the offence: the six-month limit runs from it."})
     if not any(p.role in ("victim", "sibling") for p in people):
         raise ValidationError("Name at least one child (as victim or sibling).")
     with transaction.atomic():
@@ -133,6 +136,8 @@ def referral_log(*, team: Team, actor: Officer, now: dt.datetime, received_at: d
             channel=channel,
             source_agency=source_agency,
             referrer_name=referrer_name,
+            referrer_email=referrer_email,
+            summary_only_offence=summary_only_offence,
             partner_reference=partner_reference,
             allegation_category=allegation_category,
             offence_date=offence_date,

@@ -159,7 +159,8 @@ def referral_create(request: HttpRequest) -> HttpResponse:
                     partner_reference=form.cleaned_data["partner_reference"],
                     allegation_category=form.cleaned_data["allegation_category"],
                     offence_date=form.cleaned_data["offence_date"], summary=form.cleaned_data["summary"],
-                    urgent=form.cleaned_data["urgent"],
+                    urgent=form.cleaned_data["urgent"], referrer_email=form.cleaned_data["referrer_email"],
+                    summary_only_offence=form.cleaned_data["summary_only_offence"],
                     people=[_person_details(row) for row in formset.people()],
                 )
             except ValidationError as error:
