@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("referrals.urls")),
     path("", include("risk.urls")),
     path("", include("conferences.urls")),
+    path("", include("supervision.urls")),
 ]
