@@ -37,6 +37,18 @@ Moment = tuple[int, str]
 
 # --- What the demo is made of --------------------------------------------------------------------
 
+# What the demo officers are trained in, weighed when work is allocated.
+SKILLS = {
+    "investigator": ["sexual abuse", "ABE interviewing"],
+    "investigator2": ["physical abuse", "neglect"],
+    "investigator3": ["physical abuse", "online abuse"],
+    "desk": ["referral assessment"],
+    "pclo": ["conferences"],
+}
+# A leaver, so the supervisor's exit checklist has work on it: leaves this many days after seeding.
+LEAVER, LEAVER_IN_DAYS = "investigator2-hy", 10
+
+
 @dataclass(frozen=True)
 class DemoOfficer:
     username: str
@@ -107,6 +119,8 @@ class DemoReferral:
     partner_reference: str = ""
     urgent: bool = False
     offence_days_before: int | None = None
+    # A summary-only offence (common assault): the six-month limitation clock runs from the offence.
+    summary_only: bool = False
     assessment: Assessment | None = None
     # When the written referral arrived after a phone call; a phone referral without one is outstanding.
     written_followup: Moment | None = None
@@ -306,7 +320,7 @@ REFERRALS: tuple[DemoReferral, ...] = (
     DemoReferral(
         team="HY", days_ago=84, at="09:20", channel=Channel.EMAIL, source_agency="Little Acorns Nursery",
         referrer_name="Gemma Hollis, nursery manager", category=AllegationCategory.PHYSICAL,
-        offence_days_before=1, urgent=True,
+        offence_days_before=1, urgent=True, summary_only=True,
         summary=("Nursery staff noticed bruising to the left upper arm of Maisie Reid (4) at drop-off; "
                  "Maisie said 'daddy grabbed me'. She calls her mother's partner, Dean Mullins, daddy. "
                  "Brother Kayden (7) attends the primary school next door."),
@@ -350,7 +364,7 @@ REFERRALS: tuple[DemoReferral, ...] = (
     DemoReferral(
         team="HY", days_ago=40, at="08:55", channel=Channel.POLICE_SYSTEM,
         source_agency="Met Police, North Area response team", referrer_name="PC Daniel Shaw",
-        category=AllegationCategory.EMOTIONAL, offence_days_before=1, urgent=True,
+        category=AllegationCategory.EMOTIONAL, offence_days_before=1, urgent=True, summary_only=True,
         summary=("Police attended 14 Cranley Road at 22:40 last night. Leanne Reid said Dean Mullins came "
                  "back to the address against the safety plan, argued with her and pushed her into a door. "
                  "Kayden (7) and Maisie (4) were awake upstairs and heard it. Mullins left before police "
@@ -1203,6 +1217,15 @@ def _person_details(role: str, key: str, *, known: dict[str, Person],
     )
 
 
+def _partner_email(referrer_name: str) -> str:
+    """An invented address for the named referrer (the partner contact an overdue update goes to)."""
+    name = referrer_name.split(",")[0].lower()
+    slug = "".join(ch if ch.isalnum() else "." for ch in name).strip(".")
+    while ".." in slug:
+        slug = slug.replace("..", ".")
+    return f"{slug or 'referrer'}@partners.example" if referrer_name else ""
+
+
 def _log(scenario: DemoReferral, *, cast: Cast, received_at: dt.datetime, logged_at: dt.datetime,
          known: dict[str, Person], today: dt.date) -> Referral:
     desk_sergeant = cast.officer("desk", scenario.team)
@@ -1214,6 +1237,8 @@ def _log(scenario: DemoReferral, *, cast: Cast, received_at: dt.datetime, logged
         channel=scenario.channel, source_agency=scenario.source_agency, referrer_name=scenario.referrer_name,
         partner_reference=scenario.partner_reference, allegation_category=scenario.category,
         offence_date=offence_date, summary=scenario.summary, urgent=scenario.urgent,
+        summary_only_offence=scenario.summary_only and offence_date is not None,
+        referrer_email=_partner_email(scenario.referrer_name),
         people=[_person_details(role, key, known=known, today=today) for role, key in scenario.people],
     )
     # Remember who was created, so a later referral links the same person rather than a duplicate.
@@ -1329,7 +1354,25 @@ def seed_officers(*, teams: dict[str, Team], password: str) -> dict[str, Officer
         )
         officer.groups.set([groups[role] for role in demo.roles])
         officers[demo.username] = officer
+    _line_managers_and_skills(officers)
     return officers
+
+
+def _line_managers_and_skills(officers: dict[str, Officer]) -> None:
+    """Everyone but the supervisors reports to their team's supervisor; skills as SKILLS says."""
+    for username, officer in officers.items():
+        stem, _, team = username.rpartition("-")
+        supervisor = officers.get(f"supervisor-{team}")
+        officer.line_manager = supervisor if supervisor and supervisor != officer and team else None
+        officer.skills = SKILLS.get(stem, [])
+        officer.save(update_fields=["line_manager", "skills"])
+
+
+def mark_leaver(*, officers: dict[str, Officer], today: dt.date) -> None:
+    """One Haringey investigator leaves soon, with open work for the exit checklist."""
+    leaver = officers[LEAVER]
+    leaver.leaving_date = today + dt.timedelta(days=LEAVER_IN_DAYS)
+    leaver.save(update_fields=["leaving_date"])
 
 
 def demo_referrals_exist() -> bool:

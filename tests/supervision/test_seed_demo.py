@@ -25,6 +25,7 @@ from conferences.models import (
 )
 from cram_site.models import Officer, Role
 from referrals.models import Action, ActionStatus, CaseLogEntry, Person, Referral, ReferralStatus
+from supervision.models import Notification, Reminder, ReminderState
 from risk.models import Assessment, AssessmentKind, SignOff, SystemsCheck
 
 pytestmark = pytest.mark.django_db
@@ -169,3 +170,16 @@ def test_meetings_reports_medicals_and_protection_are_seeded(seeded: str) -> Non
     assert MedicalExamination.objects.filter(police_attended=False).exclude(non_attendance_reason="").exists()
     assert PoliceProtection.objects.filter(ended_at__isnull=True, ends_by__gt=now).exists()
     assert Referral.objects.filter(police_protection_ends_by__gt=now).exists()
+
+
+def test_supervision_has_reminders_a_leaver_and_line_managers(seeded: str) -> None:
+    """The first sweep has made reminders; one investigator is leaving with open work; officers report
+    to their team's supervisor and carry skills."""
+    assert Reminder.objects.filter(state=ReminderState.ESCALATED).exists()
+    assert Notification.objects.exists()
+    leaver = Officer.objects.get(username="investigator2-hy")
+    assert leaver.leaving_date is not None
+    assert leaver.line_manager.username == "supervisor-hy"
+    assert leaver.skills
+    assert Referral.objects.filter(summary_only_offence=True, offence_date__isnull=False).exists()
+    assert not Referral.objects.filter(referrer_email="").exclude(referrer_name="").exists()

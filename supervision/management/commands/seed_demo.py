@@ -1,11 +1,14 @@
-"""`python manage.py seed_demo`: the demo teams, officers, referrals, their CRAMs and meetings.
+"""`python manage.py seed_demo`: the demo teams, officers, referrals, their CRAMs and meetings,
+and a first reminder sweep so the queues and notifications have something in them.
 
-The command lives in the highest app it seeds (apps depend one way: referrals ← risk ←
-conferences). Running it again only resets the demo passwords.
+The command lives in the highest app (apps depend one way: referrals ← risk ← conferences ←
+supervision). Running it again only resets the demo passwords.
 """
 from __future__ import annotations
 
+import contextlib
 import random
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -13,19 +16,32 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from cram_site.calendar import LONDON
 from cram_site.models import Officer, Role
 from referrals.demo import (
     ADMINISTRATOR,
     OFFICERS,
     Cast,
     demo_referrals_exist,
+    mark_leaver,
     seed_officers,
     seed_referrals,
     seed_teams,
 )
 from conferences.demo import meeting_steps
 from risk.demo import cram_steps
+from supervision.sweep import sweep
 from risk.models import Assessment
+
+
+@contextlib.contextmanager
+def mail_to_nowhere() -> Iterator[None]:
+    backend = settings.EMAIL_BACKEND
+    settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+    try:
+        yield
+    finally:
+        settings.EMAIL_BACKEND = backend
 
 
 class Command(BaseCommand):
@@ -45,6 +61,11 @@ class Command(BaseCommand):
                 meetings = meeting_steps(officers=officers, rng=rng, now=now)
                 logged = seed_referrals(cast=Cast(teams, officers), now=now, rng=rng,
                                         later=lambda referral, at: crams(referral, at) + meetings(referral, at))
+                mark_leaver(officers=officers, today=now.astimezone(LONDON).date())
+                # The first sweep makes the demo's reminders; its e-mails (to invented partner
+                # addresses) go nowhere.
+                with mail_to_nowhere():
+                    sweep(now=now)
                 assessed = Assessment.objects.completed().count()
         if options["verbosity"] > 0:
             self._report(officers=officers, logged=logged, assessed=assessed, password=password)
