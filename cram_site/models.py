@@ -173,6 +173,11 @@ class Officer(AbstractUser):
 
     class Meta:
         ordering = ["last_name", "first_name"]
+        indexes = [
+            # Queue "leavers' open work" and the leavers page: a team's officers with a leaving date.
+            models.Index(fields=["team", "leaving_date"], name="officer_leaving_idx",
+                         condition=models.Q(leaving_date__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

@@ -49,3 +49,7 @@ rules.add_perm("conferences.record_meeting", is_operational)
 rules.add_perm("conferences.prepare_report", is_pclo | is_supervisor)
 rules.add_perm("conferences.view_diary", is_pclo | is_supervisor)
 rules.add_perm("conferences.review_medicals", is_supervisor | is_auditor)
+
+# Supervision: supervisors review investigations and approve closure.
+rules.add_perm("supervision.review", is_supervisor)
+rules.add_perm("supervision.approve_closure", is_supervisor)

@@ -9,7 +9,7 @@ from .models import Role
 # Each role's starting screen, in order of precedence for officers holding several roles.
 STARTING_SCREENS: list[tuple[str, str]] = [
     (Role.DESK_SERGEANT, "referrals:desk"),
-    (Role.SUPERVISOR, "referrals:list"),
+    (Role.SUPERVISOR, "supervision:home"),
     (Role.INVESTIGATOR, "referrals:list"),
     (Role.PCLO, "conferences:diary"),
     (Role.RESEARCHER, "referrals:search"),
@@ -18,7 +18,7 @@ STARTING_SCREENS: list[tuple[str, str]] = [
     (Role.ADMINISTRATOR, "admin:index"),
 ]
 # Which list view a role lands on, where its starting screen is the referral list.
-STARTING_FILTERS = {Role.SUPERVISOR: "awaiting", Role.INVESTIGATOR: "mine"}
+STARTING_FILTERS = {Role.INVESTIGATOR: "mine"}
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -215,6 +215,18 @@ class Referral(models.Model):
                          condition=~Q(status="closed")),
             models.Index(fields=["team", "cram_signoff_due_at"], name="referral_cram_signoff_idx",
                          condition=Q(cram_signoff_due_at__isnull=False)),
+            # Queue "investigations with no case-log entry for 14 days": a team's open investigations.
+            models.Index(fields=["team", "owner"], name="referral_investigation_idx",
+                         condition=Q(status="open", route__in=["police_investigation", "joint_investigation"])),
+            # Queue "limitation dates within 2 months": open summary-only offences by date of offence.
+            models.Index(fields=["team", "offence_date"], name="referral_limitation_idx",
+                         condition=Q(summary_only_offence=True, offence_date__isnull=False) & ~Q(status="closed")),
+            # Queue "unallocated referrals": open referrals with no investigating officer, oldest first.
+            models.Index(fields=["team", "assessed_at"], name="referral_unallocated_idx",
+                         condition=Q(status="open", owner__isnull=True)),
+            # Queue "leavers' open work": the referrals a leaver supervises (owned ones use referral_owner_status_idx).
+            models.Index(fields=["supervising_officer"], name="referral_supervising_open_idx",
+                         condition=~Q(status="closed")),
         ]
 
     def __str__(self) -> str:
@@ -348,6 +360,12 @@ class CaseLogEntry(models.Model):
             models.UniqueConstraint(fields=["referral", "number"], name="case_log_number_once"),
             models.CheckConstraint(condition=Q(corrects__isnull=True) | Q(kind="correction"),
                                    name="case_log_only_corrections_correct"),
+        ]
+        indexes = [
+            # Queue "investigations with no case-log entry for 14 days": the latest entry an officer
+            # wrote on a case (the system's own entries are not activity).
+            models.Index(fields=["referral", "-recorded_at"], name="case_log_activity_idx",
+                         condition=~Q(kind="system")),
         ]
         triggers = [
             pgtrigger.Protect(name="case_log_append_only", operation=pgtrigger.Update | pgtrigger.Delete),

@@ -13,7 +13,7 @@ from django.db.models import Max, Q
 
 from conferences.models import CONFERENCE_KINDS, Meeting, MeetingStatus, PoliceProtection, ReportStatus
 from cram_site.calendar import LONDON
-from cram_site.models import Clock, Officer, Role, Timescale
+from cram_site.models import DEFAULT_TIMESCALES, Clock, Officer, Role, Timescale
 from referrals.models import Action, ActionStatus, CaseLogKind, Referral, ReferralStatus, Route
 
 from .models import ReminderKind
@@ -38,27 +38,30 @@ class DueItem:
 
 
 class Escalation:
-    """Who an officer's overdue work goes to: their line manager, else their team's first supervisor."""
+    """Who an officer's overdue work goes to: their line manager while still serving, else a supervisor
+    of their team other than themselves (the team's first supervisor, or the next one for that supervisor's
+    own work)."""
 
     def __init__(self) -> None:
         officers = Officer.objects.filter(is_active=True).values("pk", "team_id", "line_manager_id")
         self.line_manager = {row["pk"]: row["line_manager_id"] for row in officers}
         self.team_of = {row["pk"]: row["team_id"] for row in officers}
-        self.team_supervisor: dict[int, int] = {}
+        self.team_supervisors: dict[int, list[int]] = {}
         for pk, team_id in (Officer.objects.filter(is_active=True, groups__name=Role.SUPERVISOR)
                             .order_by("pk").values_list("pk", "team_id")):
-            self.team_supervisor.setdefault(team_id, pk)
+            self.team_supervisors.setdefault(team_id, []).append(pk)
 
     def supervisor_of(self, officer_id: int | None, team_id: int | None = None) -> int | None:
         manager = self.line_manager.get(officer_id) if officer_id else None
-        if manager and manager != officer_id:
+        # A line manager who has left (inactive, so not in team_of) is passed over.
+        if manager and manager != officer_id and manager in self.team_of:
             return manager
         team = team_id if team_id is not None else self.team_of.get(officer_id)
-        supervisor = self.team_supervisor.get(team)
-        return supervisor if supervisor != officer_id else None
+        return next((pk for pk in self.team_supervisors.get(team, []) if pk != officer_id), None)
 
     def duty_supervisor(self, team_id: int) -> int | None:
-        return self.team_supervisor.get(team_id)
+        supervisors = self.team_supervisors.get(team_id)
+        return supervisors[0] if supervisors else None
 
 
 def _timescales() -> dict[tuple[int, str], Timescale]:
@@ -74,7 +77,14 @@ class Sources:
         self.timescales = _timescales()
 
     def timescale(self, team_id: int, clock: str) -> Timescale:
-        return self.timescales.get((team_id, clock)) or Timescale.objects.for_team(team_id, clock)
+        timescale = self.timescales.get((team_id, clock))
+        if timescale is None:
+            # Every team's rows were read at the start: a team without one runs on the default of
+            # SPEC §5, without a query per referral.
+            amount, unit = DEFAULT_TIMESCALES[clock]
+            timescale = self.timescales[(team_id, clock)] = Timescale(team_id=team_id, clock=clock, amount=amount,
+                                                                      unit=unit)
+        return timescale
 
     def all(self) -> Iterator[DueItem]:
         for source in self.SOURCES:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Case, Value, When
 
 from cram_site.calendar import LONDON, is_working_day
 from cram_site.models import Officer
@@ -56,15 +57,26 @@ def sweep(*, now: dt.datetime) -> SweepResult:
 
 
 def reminders_create(items: list[DueItem], *, now: dt.datetime) -> int:
-    """A reminder for every due item that has none yet; a rerun inserts nothing."""
+    """A reminder for every due item that has none yet; a rerun inserts nothing.
+
+    An item due again after its reminder resolved (new work given to a leaver after reallocation, or a
+    concurrent sweep that read the database a moment earlier and resolved a reminder it did not know
+    of) cannot have a second reminder for the same (kind, subject, due date): its reminder reopens
+    instead, in the state it had reached, so it is neither lost nor prompted twice.
+    """
     # Reminders already made for these subjects, one query per kind of subject (not per referral).
     existing: set[tuple[str, str, int, dt.datetime]] = set()
+    reopen: list[int] = []
+    current = {item.key for item in items}
     subjects: dict[str, set[int]] = {}
     for item in items:
         subjects.setdefault(item.subject_type, set()).add(item.subject_id)
     for subject_type, ids in subjects.items():
-        existing |= set(Reminder.objects.filter(subject_type=subject_type, subject_id__in=ids)
-                        .values_list("kind", "subject_type", "subject_id", "due_at"))
+        for pk, state, *key in (Reminder.objects.filter(subject_type=subject_type, subject_id__in=ids)
+                                .values_list("pk", "state", "kind", "subject_type", "subject_id", "due_at")):
+            existing.add(tuple(key))
+            if state == ReminderState.RESOLVED and tuple(key) in current:
+                reopen.append(pk)
     new = [Reminder(kind=item.kind, subject_type=item.subject_type, subject_id=item.subject_id,
                     referral_id=item.referral_id, title=item.title[:300], owner_id=item.owner_id,
                     escalate_to_id=item.escalate_to_id, escalate_to_email=item.escalate_to_email,
@@ -72,6 +84,13 @@ def reminders_create(items: list[DueItem], *, now: dt.datetime) -> int:
            for item in items if item.key not in existing]
     with transaction.atomic():
         created = Reminder.objects.bulk_create(new, batch_size=BATCH, ignore_conflicts=True)
+    for start in range(0, len(reopen), BATCH):
+        # Compare and swap: only a reminder still resolved reopens.
+        Reminder.objects.filter(pk__in=reopen[start:start + BATCH], state=ReminderState.RESOLVED).update(
+            resolved_at=None,
+            state=Case(When(escalated_at__isnull=False, then=Value(ReminderState.ESCALATED)),
+                       When(notified_at__isnull=False, then=Value(ReminderState.NOTIFIED)),
+                       default=Value(ReminderState.PENDING)))
     return len(created)
 
 
@@ -113,8 +132,11 @@ def reminders_escalate(*, now: dt.datetime) -> int:
     escalated = 0
     while True:
         with transaction.atomic():
+            # In referral order: each escalation locks its referral to number a case-log entry, and two
+            # sweeps taking those locks in the same order cannot deadlock.
             batch = list(Reminder.objects.select_for_update(skip_locked=True)
-                         .filter(state=ReminderState.NOTIFIED, due_at__lt=now).order_by("due_at")[:BATCH])
+                         .filter(state=ReminderState.NOTIFIED, due_at__lt=now)
+                         .order_by("referral_id", "due_at", "pk")[:BATCH])
             if not batch:
                 return escalated
             for reminder in batch:
@@ -148,18 +170,24 @@ def _escalate(reminder: Reminder, *, now: dt.datetime) -> int:
 
 
 def partner_emails_send(*, now: dt.datetime) -> int:
-    """Send each partner escalation once: claimed by setting sent_at, then handed to the mail server."""
+    """Send each partner escalation once: claimed by setting sent_at, then handed to the mail server.
+    If the mail server refuses it, the claim is given back so the next sweep tries again."""
     sent = 0
     for email in PartnerEmail.objects.filter(sent_at__isnull=True).select_related("reminder__referral")[:BATCH]:
         if not PartnerEmail.objects.filter(pk=email.pk, sent_at__isnull=True).update(sent_at=now):
             continue
         reminder = email.reminder
-        send_mail(
-            subject=f"Overdue: {reminder.title}",
-            message=(f"The police Child Abuse Investigation Team is still waiting for an update on referral "
-                     f"{reminder.referral.urn if reminder.referral else ''}, due "
-                     f"{reminder.due_at.astimezone(LONDON):%d/%m/%Y}. Please send it to the team mailbox."),
-            from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[email.address], fail_silently=False)
+        try:
+            send_mail(
+                subject=f"Overdue: {reminder.title}",
+                message=(f"The police Child Abuse Investigation Team is still waiting for an update on referral "
+                         f"{reminder.referral.urn if reminder.referral else ''}, due "
+                         f"{reminder.due_at.astimezone(LONDON):%d/%m/%Y}. Please send it to the team mailbox."),
+                from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[email.address], fail_silently=False)
+        except Exception:
+            logger.exception("Partner e-mail %s to %s not sent; the next sweep will retry", email.pk, email.address)
+            PartnerEmail.objects.filter(pk=email.pk, sent_at=now).update(sent_at=None)
+            continue
         sent += 1
     return sent
 
@@ -189,9 +217,15 @@ def digest_send(*, now: dt.datetime) -> int:
         if not DigestDelivery.objects.filter(pk=delivery.pk, sent_at__isnull=True).update(sent_at=now):
             continue
         officer = officers[delivery.recipient_id]
-        send_mail(subject=f"CRAM: {len(by_officer[officer.pk])} item(s) due or overdue",
-                  message=digest_text(by_officer[officer.pk], now=now),
-                  from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[officer.email or f"{officer.username}@localhost"])
+        try:
+            send_mail(subject=f"CRAM: {len(by_officer[officer.pk])} item(s) due or overdue",
+                      message=digest_text(by_officer[officer.pk], now=now), from_email=settings.DEFAULT_FROM_EMAIL,
+                      recipient_list=[officer.email or f"{officer.username}@localhost"])
+        except Exception:
+            # Give the claim back: the next call that day tries again.
+            logger.exception("Digest for officer %s not sent; the next sweep will retry", officer.pk)
+            DigestDelivery.objects.filter(pk=delivery.pk, sent_at=now).update(sent_at=None)
+            continue
         sent += 1
     return sent
 

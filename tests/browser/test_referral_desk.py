@@ -29,8 +29,8 @@ def test_log_two_siblings_and_a_suspect_then_assess_and_search(page, live_server
     page.get_by_label("Channel").select_option("phone")
     page.get_by_label("Allegation").select_option("physical")
     page.get_by_label("Source agency").fill("Children's social care")
-    page.get_by_label("Referrer").fill("Kay Mensah, social worker")
-    page.get_by_label("Summary").fill("Nursery staff noticed bruising to the left upper arm of the younger child.")
+    page.get_by_label("Referrer", exact=True).fill("Kay Mensah, social worker")
+    page.get_by_role("textbox", name="Summary").fill("Nursery staff noticed bruising to the left upper arm of the younger child.")
 
     row = page.locator("#row-people-0")
     row.get_by_label("Role").select_option("victim")

@@ -32,7 +32,7 @@ def test_successful_and_failed_sign_ins_are_audited_with_the_address(client, des
 
 @pytest.mark.parametrize(("officer", "expected"), [
     ("desk_sergeant", "/referrals/desk/"),
-    ("supervisor", "/referrals/?show=awaiting"),
+    ("supervisor", "/supervision/"),
     ("investigator", "/referrals/?show=mine"),
     ("auditor", "/search/"),
     ("performance_manager", "/referrals/"),

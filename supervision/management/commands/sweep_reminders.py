@@ -2,10 +2,11 @@
 if it is due), for operators and for the embedded default without Celery."""
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from cram_site.calendar import LONDON
@@ -16,7 +17,10 @@ def parse_moment(text: str) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError as error:
-        raise CommandError(f"--as-of {text!r} is not a date and time such as 2026-11-23T09:00") from error
+        # argparse turns this into a one-line usage error (a CommandError under call_command),
+        # where a CommandError raised here would escape it as a traceback.
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date and time such as 2026-11-23T09:00 (London time)") from error
     return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
 
 
