@@ -15,7 +15,7 @@ spans simulated at once, each in its own process on a throw-away copy of the dat
 
 What the figures mean: an item "came due" when a sweep found its notify time passed while it was
 still outstanding; it is "missed" if, after that sweep, it had no unresolved reminder that had
-prompted its owner. Duplicates are reminders sharing (kind, subject, due date) and notifications
+prompted its owner, or was past its due time and not escalated. Duplicates are reminders sharing (kind, subject, due date) and notifications
 sharing (reminder, recipient, event), anywhere in the database.
 """
 from __future__ import annotations
@@ -138,6 +138,15 @@ class SimulationReport:
             f"  missed: {example}" for example in self.missed_examples]
 
 
+@dataclass(frozen=True)
+class Chances:
+    """How busy the simulated world is: referrals a day, and how often the scheduler misbehaves."""
+
+    referrals_per_day: float
+    outage: float
+    double_sweep: float
+
+
 class _RecordingSources(Sources):
     """The sweep's own reading of what is due, kept so the audit after it needs no second reading."""
 
@@ -163,10 +172,14 @@ class _Rollback(Exception):
     """Raised to leave the simulation's transaction without keeping anything."""
 
 
-def simulate(*, days: int, referrals_per_day: float = 1.0, seed: int = 1, sweeps_per_day: int = 2,
+def simulate(*, days: int, referrals_per_day: float = 0.5, seed: int = 1, sweeps_per_day: int = 2,
              start: dt.date = dt.date(2026, 1, 5), keep: bool = False, workers: int = 1,
+             outage_chance: float = 1 / 75, double_sweep_chance: float = 1 / 25,
              progress: Callable[[str], None] | None = None) -> SimulationReport:
     """Run the simulation on the current database; rolled back at the end unless `keep`.
+
+    Each day an outage of 2 to 5 days begins with `outage_chance`; each sweep is run a second time at
+    the same moment with `double_sweep_chance`.
 
     With `workers` > 1 on SQLite the days are cut into that many consecutive spans, each simulated in
     its own process on its own copy of the database (the copies are thrown away), and the figures
@@ -178,13 +191,14 @@ def simulate(*, days: int, referrals_per_day: float = 1.0, seed: int = 1, sweeps
         raise ValueError(f"Sweep {', '.join(map(str, SWEEP_TIMES))} times a day.")
     started = time.perf_counter()
     workers = max(1, min(workers, days // 30 or 1))
+    chances = Chances(referrals_per_day=referrals_per_day, outage=outage_chance, double_sweep=double_sweep_chance)
     if workers > 1 and not keep and _copyable_database():
         spans = _spans(start, days, workers)
-        report = _merged(_in_parallel(spans, referrals_per_day=referrals_per_day, seed=seed,
-                                      sweeps_per_day=sweeps_per_day, progress=progress is not None))
+        report = _merged(_in_parallel(spans, chances=chances, seed=seed, sweeps_per_day=sweeps_per_day,
+                                      progress=progress is not None))
     else:
-        report = _simulate_span(start=start, days=days, referrals_per_day=referrals_per_day, seed=seed,
-                                sweeps_per_day=sweeps_per_day, keep=keep, progress=progress)
+        report = _simulate_span(start=start, days=days, chances=chances, seed=seed, sweeps_per_day=sweeps_per_day,
+                                keep=keep, progress=progress)
     report.days, report.start = days, start
     report.wall_seconds = time.perf_counter() - started
     report.peak_memory_mb = max(_peak_mb(resource.RUSAGE_SELF), _peak_mb(resource.RUSAGE_CHILDREN))
@@ -196,7 +210,7 @@ def _peak_mb(who: int) -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def _simulate_span(*, start: dt.date, days: int, referrals_per_day: float, seed: int, sweeps_per_day: int,
+def _simulate_span(*, start: dt.date, days: int, chances: Chances, seed: int, sweeps_per_day: int,
                    keep: bool, progress: Callable[[str], None] | None) -> SimulationReport:
     CountingEmailBackend.sent = Counter()
     report = SimulationReport(days=days, start=start, spans=1)
@@ -205,7 +219,7 @@ def _simulate_span(*, start: dt.date, days: int, referrals_per_day: float, seed:
           _recording_sources()):
         try:
             with transaction.atomic():
-                simulation = Simulation(start=start, days=days, referrals_per_day=referrals_per_day, seed=seed,
+                simulation = Simulation(start=start, days=days, chances=chances, seed=seed,
                                         sweeps_per_day=sweeps_per_day, report=report, progress=progress)
                 simulation.run()
                 simulation.tally()
@@ -235,7 +249,7 @@ def _spans(start: dt.date, days: int, workers: int) -> list[tuple[dt.date, int]]
     return spans
 
 
-def _in_parallel(spans: list[tuple[dt.date, int]], *, referrals_per_day: float, seed: int, sweeps_per_day: int,
+def _in_parallel(spans: list[tuple[dt.date, int]], *, chances: Chances, seed: int, sweeps_per_day: int,
                  progress: bool) -> list[SimulationReport]:
     source = str(connections["default"].settings_dict["NAME"])
     connections.close_all()
@@ -246,13 +260,13 @@ def _in_parallel(spans: list[tuple[dt.date, int]], *, referrals_per_day: float, 
             with contextlib.closing(sqlite3.connect(source)) as original, \
                     contextlib.closing(sqlite3.connect(copy)) as duplicate:
                 original.backup(duplicate)
-            jobs.append((copy, span_start, span_days, referrals_per_day, seed * 1000 + index, sweeps_per_day,
+            jobs.append((copy, span_start, span_days, chances, seed * 1000 + index, sweeps_per_day,
                          f"span {index + 1}/{len(spans)}" if progress else ""))
         with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
             return pool.starmap(_span_in_child, jobs)
 
 
-def _span_in_child(copy: str, start: dt.date, days: int, referrals_per_day: float, seed: int,
+def _span_in_child(copy: str, start: dt.date, days: int, chances: Chances, seed: int,
                    sweeps_per_day: int, label: str) -> SimulationReport:
     database = connections["default"]
     database.close()
@@ -261,8 +275,8 @@ def _span_in_child(copy: str, start: dt.date, days: int, referrals_per_day: floa
     def say(line: str) -> None:
         sys.stderr.write(f"  … {label}: {line}\n")
 
-    report = _simulate_span(start=start, days=days, referrals_per_day=referrals_per_day, seed=seed,
-                            sweeps_per_day=sweeps_per_day, keep=False, progress=say if label else None)
+    report = _simulate_span(start=start, days=days, chances=chances, seed=seed, sweeps_per_day=sweeps_per_day,
+                            keep=False, progress=say if label else None)
     database.close()
     return report
 
@@ -281,10 +295,10 @@ def _merged(reports: list[SimulationReport]) -> SimulationReport:
 
 
 class Simulation:
-    def __init__(self, *, start: dt.date, days: int, referrals_per_day: float, seed: int, sweeps_per_day: int,
+    def __init__(self, *, start: dt.date, days: int, chances: Chances, seed: int, sweeps_per_day: int,
                  report: SimulationReport, progress: Callable[[str], None] | None) -> None:
         self.random = random.Random(seed)
-        self.start, self.days, self.rate = start, days, referrals_per_day
+        self.start, self.days, self.chances = start, days, chances
         self.sweep_times = SWEEP_TIMES[sweeps_per_day]
         self.report = report
         self.progress = progress
@@ -303,8 +317,9 @@ class Simulation:
         team, _ = Team.objects.get_or_create(code="SIM", defaults={"name": "Simulation team"})
         team_timescales_create(team=team)
         self.team = team
-        self.hired = itertools.count(1)
         self.officer_ids: set[int] = set(Officer.objects.filter(team=team).values_list("pk", flat=True))
+        # Numbered on from any officers a kept run left in the team, so usernames stay unique.
+        self.hired = itertools.count(len(self.officer_ids) + 1)
         self.inspector = self.officer("DI", "Hall", Rank.DI, [Role.SUPERVISOR])
         self.supervisors = [self.officer("DS", name, Rank.DS, [Role.SUPERVISOR], line_manager=self.inspector)
                             for name in ("Perkins", "Osei")]
@@ -341,23 +356,22 @@ class Simulation:
             if self.progress and (offset + 1) % 365 == 0:
                 self.progress(f"{offset + 1} days, {self.report.referrals} referrals, {self.report.sweeps} sweeps, "
                               f"{len(self.came_due)} items due so far")
-        # The run ends with a sweep, so "missed" covers everything that fell due before it.
-        final = dt.datetime.combine(self.start + dt.timedelta(days=self.days - 1), dt.time(23, 0), tzinfo=LONDON)
-        if self.last_sweep is None or self.last_sweep < final:
-            self.sweep_now(final)
+        # The run ends with a sweep at midnight after the last day (after everything that happened that
+        # day), so "missed" covers everything that fell due before it.
+        self.sweep_now(dt.datetime.combine(self.start + dt.timedelta(days=self.days), dt.time(0, 0), tzinfo=LONDON))
         # And a last audit that reads the database afresh rather than trusting the sweep's reading.
         self.audit(self.last_sweep)
 
     def plan_day(self, day: dt.date) -> None:
         # Fewer referrals at weekends; a Poisson number on each day.
-        rate = self.rate * (1.15 if day.weekday() < 5 else 0.6)
+        rate = self.chances.referrals_per_day * (1.15 if day.weekday() < 5 else 0.6)
         for _ in range(self.poisson(rate)):
             received = dt.datetime.combine(day, dt.time(self.random.randint(7, 21), self.random.randint(0, 59)),
                                            tzinfo=LONDON)
             self.at(received + dt.timedelta(minutes=self.random.randint(0, 30)), self.new_referral)
         if self.outage_until is None or day > self.outage_until:
             self.outage_until = None
-            if self.random.random() < 1 / 75:
+            if self.random.random() < self.chances.outage:
                 self.outage_until = day + dt.timedelta(days=self.random.randint(2, 5) - 1)
         if self.outage_until is not None:
             self.report.outage_days += 1
@@ -391,7 +405,7 @@ class Simulation:
         sweep(now=moment)
         self.last_sweep = moment
         self.report.sweeps += 1
-        if self.random.random() < 1 / 25:
+        if self.random.random() < self.chances.double_sweep:
             # A second scheduler (or a retry) sweeping at the same moment must find nothing to do.
             again = sweep(now=moment)
             self.report.sweeps += 1
@@ -403,21 +417,29 @@ class Simulation:
         self.audit(moment, items)
 
     def audit(self, moment: dt.datetime, items: list[DueItem] | None = None) -> None:
-        """Everything due by now (as the sweep read it, or read afresh) has an unresolved reminder
-        that has prompted its owner."""
+        """Everything due by now (as the sweep read it, or read afresh) has an unresolved reminder that
+        has prompted its owner, and everything overdue has been escalated."""
         if items is None:
             items = list(Sources(moment).all())
-        reminders = {row[1:]: row[0] for row in Reminder.objects.unresolved().values_list(
-            "notified_at", "kind", "subject_type", "subject_id", "due_at")}
+        reminders = {row[2:]: row[:2] for row in Reminder.objects.unresolved().values_list(
+            "notified_at", "escalated_at", "kind", "subject_type", "subject_id", "due_at")}
         for item in items:
             if item.notify_at > moment or not self.ours(item.referral_id, item.owner_id):
                 continue
             self.came_due.add(item.key)
-            if reminders.get(item.key) is None and item.key not in self.missed:
-                self.missed.add(item.key)
-                if len(self.report.missed_examples) < 10:
-                    self.report.missed_examples.append(f"{item.title} (due {item.due_at:%Y-%m-%d %H:%M}, "
-                                                       f"swept {moment:%Y-%m-%d %H:%M})")
+            notified_at, escalated_at = reminders.get(item.key, (None, None))
+            if notified_at is None:
+                self.miss(item, moment, "never prompted")
+            elif item.due_at < moment and escalated_at is None:
+                self.miss(item, moment, "overdue, not escalated")
+
+    def miss(self, item: DueItem, moment: dt.datetime, why: str) -> None:
+        if item.key in self.missed:
+            return
+        self.missed.add(item.key)
+        if len(self.report.missed_examples) < 10:
+            self.report.missed_examples.append(f"{item.title}: {why} (due {item.due_at:%Y-%m-%d %H:%M}, "
+                                               f"swept {moment:%Y-%m-%d %H:%M})")
 
     def ours(self, referral_id: int | None, owner_id: int) -> bool:
         return referral_id in self.referral_ids if referral_id else owner_id in self.officer_ids

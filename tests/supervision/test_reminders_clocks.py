@@ -154,8 +154,9 @@ def prompts(reminder: Reminder) -> list[tuple[int, str]]:
 
 
 def escalation_entries(referral: Referral, reminder: Reminder) -> list[str]:
+    due = f"{reminder.title} (due {reminder.due_at.astimezone(LONDON):%d/%m/%Y %H:%M})"
     return list(referral.case_log.filter(kind=CaseLogKind.SYSTEM, text__startswith="Reminder escalated",
-                                         text__contains=reminder.title).values_list("text", flat=True))
+                                         text__contains=due).values_list("text", flat=True))
 
 
 def assert_clock(*, kind: str, subject: object, notify_at: dt.datetime, due_at: dt.datetime, owner: Officer,

@@ -25,6 +25,7 @@ from django.test.utils import CaptureQueriesContext
 
 from conferences import services as conference_services
 from conferences.models import MeetingKind
+from cram_site.calendar import LONDON
 from cram_site.models import Officer
 from referrals import services as referral_services
 from referrals.models import CaseLogEntry, Referral, Route
@@ -112,8 +113,10 @@ def assert_once_each() -> None:
     prompts = Counter(Notification.objects.values_list("reminder_id", "recipient_id", "event"))
     assert [key for key, number in prompts.items() if number > 1] == []
     for reminder in Reminder.objects.filter(escalated_at__isnull=False, referral__isnull=False):
-        assert CaseLogEntry.objects.filter(referral_id=reminder.referral_id, text__startswith="Reminder escalated",
-                                           text__contains=reminder.title).count() == 1, reminder.title
+        entries = CaseLogEntry.objects.filter(referral_id=reminder.referral_id, text__startswith="Reminder escalated",
+                                              text__contains=f"{reminder.title} (due "
+                                                             f"{reminder.due_at.astimezone(LONDON):%d/%m/%Y %H:%M})")
+        assert entries.count() == 1, reminder.title
 
 
 def due_keys(now: dt.datetime) -> set[tuple]:
@@ -191,6 +194,76 @@ def test_two_sweeps_at_the_same_moment_do_each_thing_once(desk_sergeant, investi
     assert [message.to for message in mail.outbox] == [["jo.walker@haringey.gov.uk"]]
     assert SweepRun.objects.filter(finished_at__isnull=False).count() == 2
     assert all(case.case_log.filter(text__startswith="Reminder escalated").exists() for case in cases)
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_sweeps_escalating_on_the_same_two_cases_do_not_deadlock(desk_sergeant, investigator, supervisor,
+                                                                     monkeypatch):
+    """Each escalation locks its referral to number a case-log entry. Two sweeps that split the overdue
+    reminders between them (batches of two here) must take those locks in the same order, or one holds
+    case X waiting for case Y while the other holds Y waiting for X, and PostgreSQL kills one of them.
+
+    Case X has actions due at 10:00 and 13:00, case Y at 11:00 and 12:00. The first sweep takes its
+    batch and escalates its first reminder (holding that case's lock); then the second takes the rest."""
+    start = london(2026, 3, 2, 9)
+    cases = []
+    for _ in range(2):
+        referral = logged(desk_sergeant, at=start)
+        cases.append(assessed(referral, desk_sergeant, at=start, route=Route.NO_FURTHER_ACTION))
+    case_x, case_y = cases
+    with time_machine.travel(start, tick=False):
+        for referral, hour in ((case_x, 10), (case_y, 11), (case_y, 12), (case_x, 13)):
+            referral_services.action_create(referral=referral, actor=supervisor, now=start, owner=investigator,
+                                            description=f"Action due at {hour}:00", due_at=london(2026, 3, 3, hour))
+    moment = london(2026, 3, 3, 15)
+
+    monkeypatch.setattr(sweep_module, "BATCH", 2)
+    both_escalating = threading.Barrier(2)
+    first_has_a_lock, second_has_a_lock = threading.Event(), threading.Event()
+    role = threading.local()
+    real_escalate, real_append = sweep_module.reminders_escalate, sweep_module.case_log_append
+
+    def escalate(*, now: dt.datetime) -> int:
+        both_escalating.wait(timeout=30)  # both have prompted everything
+        if role.index == 1:
+            first_has_a_lock.wait(timeout=30)
+        return real_escalate(now=now)
+
+    def append(**kwargs: object) -> CaseLogEntry:
+        entry = real_append(**kwargs)
+        if not getattr(role, "appended", False):
+            role.appended = True
+            if role.index == 0:
+                first_has_a_lock.set()
+                second_has_a_lock.wait(timeout=10)
+            else:
+                second_has_a_lock.set()
+        return entry
+
+    monkeypatch.setattr(sweep_module, "reminders_escalate", escalate)
+    monkeypatch.setattr(sweep_module, "case_log_append", append)
+    errors: list[BaseException] = []
+
+    def worker(index: int) -> None:
+        role.index = index
+        try:
+            sweep(now=moment)
+        except BaseException as error:  # noqa: BLE001 (reported by the test below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert set(Reminder.objects.values_list("state", flat=True)) == {ReminderState.ESCALATED}
+    assert [case.case_log.filter(text__startswith="Reminder escalated").count() for case in cases] == [2, 2]
+    assert_once_each()
 
 
 # --- Catching up after an outage -------------------------------------------------------------------------
@@ -442,7 +515,8 @@ def test_sweep_reminders_command_line_says_what_is_wrong_with_the_as_of():
 def test_sixty_days_of_simulated_casework_leave_no_duplicate_and_miss_nothing():
     """Two months of referrals, CRAMs, meetings, protection and actions, resolved on a random schedule,
     swept with outages and double sweeps: every due item is prompted, none twice."""
-    report = simulate(days=60, referrals_per_day=2, seed=1, keep=False)
+    # Outages and double sweeps made likelier than in the long run, so sixty days have several of each.
+    report = simulate(days=60, referrals_per_day=1, seed=1, outage_chance=1 / 15, double_sweep_chance=1 / 8)
     assert report.days == 60
     assert report.came_due > 50 and report.reminders > 50 and report.notifications > 50
     # Outages are random and may not fall in two months; the catch-up test above covers them.
