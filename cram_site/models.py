@@ -243,6 +243,10 @@ class AuditEvent(AbstractLogEntry):
             models.Index(fields=["referral_id", "-timestamp"], name="audit_referral_time_idx"),
             # Auditor's search by officer over a time range.
             models.Index(fields=["actor", "-timestamp"], name="audit_actor_time_idx"),
+            # Auditor's search by record: every event of one person's (or any record's) history.
+            models.Index(fields=["content_type", "object_pk", "-timestamp"], name="audit_record_time_idx"),
+            # Auditor's search by action over a time range (every export, every refusal).
+            models.Index(fields=["action", "-timestamp"], name="audit_action_time_idx"),
         ]
         triggers = [
             pgtrigger.Protect(name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
@@ -251,3 +255,49 @@ class AuditEvent(AbstractLogEntry):
     @property
     def action_label(self) -> str:
         return dict(self.Action.choices).get(self.action, str(self.action))
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "Excel"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class ExportJob(models.Model):
+    """A large export written in the background to a private file, with its progress.
+
+    Only the officer who asked may download it; the file is removed after a day.
+    """
+
+    requested_by = models.ForeignKey(Officer, on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField()
+    # What was exported, in words (shown and audited) and as the name and parameters that rebuild it.
+    title = models.CharField(max_length=200)
+    source = models.CharField(max_length=60)
+    parameters = models.JSONField(default=dict, blank=True)
+    file_format = models.CharField(max_length=4, choices=ExportFormat.choices)
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    file_name = models.CharField(max_length=200, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["requested_by", "-requested_at"], name="export_officer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_file_format_display()})"
+
+    @property
+    def percent_done(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        return int(100 * self.rows_written / self.total_rows) if self.total_rows else 0

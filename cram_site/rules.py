@@ -53,3 +53,15 @@ rules.add_perm("conferences.review_medicals", is_supervisor | is_auditor)
 # Supervision: supervisors review investigations and approve closure.
 rules.add_perm("supervision.review", is_supervisor)
 rules.add_perm("supervision.approve_closure", is_supervisor)
+
+# Performance measures: the performance manager and supervisors read them; only free-text roles see narratives.
+is_performance = _role_predicate(Role.PERFORMANCE)
+rules.add_perm("supervision.view_performance", is_performance | is_supervisor)
+# The auditor searches the whole audit trail (within the visibility rule of their team).
+rules.add_perm("cram_site.search_audit", is_auditor)
+# Information management (MoPI) reviews of closed referrals.
+rules.add_perm("supervision.review_retention", is_supervisor | is_administrator)
+# The legacy referral-log import.
+rules.add_perm("referrals.import_referrals", is_administrator)
+# Investigation outcomes, joint visits and disclosure requests are recorded by the officers on the case.
+rules.add_perm("referrals.record_investigation", is_operational)

@@ -156,6 +156,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# Export files and uploaded spreadsheets: kept outside the static and media roots, so nothing but the
+# views that check who is asking can serve them.
+PRIVATE_FILES_ROOT = Path(os.environ.get("PRIVATE_FILES_ROOT", str(BASE_DIR / "private")))
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

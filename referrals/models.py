@@ -129,6 +129,20 @@ class ReferralStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+class InvestigationOutcome(models.TextChoices):
+    """How an investigation ended. Charges, cautions and community resolutions are detections (SPEC §7)."""
+
+    CHARGED = "charged", "Charged or summonsed"
+    CAUTIONED = "cautioned", "Cautioned"
+    COMMUNITY_RESOLUTION = "community_resolution", "Community resolution"
+    NO_FURTHER_ACTION = "no_further_action", "No further action"
+    EVIDENTIAL_DIFFICULTIES = "evidential_difficulties", "Evidential difficulties"
+
+
+DETECTION_OUTCOMES = (InvestigationOutcome.CHARGED, InvestigationOutcome.CAUTIONED,
+                      InvestigationOutcome.COMMUNITY_RESOLUTION)
+
+
 class PersonRole(models.TextChoices):
     VICTIM = "victim", "Victim"
     SIBLING = "sibling", "Sibling"
@@ -189,6 +203,15 @@ class Referral(models.Model):
     cram_signoff_due_at = models.DateTimeField("CRAM sign-off due", null=True, blank=True)
     # A child on the referral is in police protection until this time (kept by the conference services).
     police_protection_ends_by = models.DateTimeField(null=True, blank=True)
+    # A visit made jointly with children's social care (a performance measure of SPEC §7).
+    joint_visit_at = models.DateTimeField("joint visit with social care", null=True, blank=True)
+    outcome = models.CharField("investigation outcome", max_length=30, choices=InvestigationOutcome.choices,
+                               blank=True)
+    outcome_at = models.DateTimeField(null=True, blank=True)
+    # Information management (MoPI): when a closed referral is next reviewed for retention or disposal.
+    mopi_review_due_on = models.DateField("MoPI review due", null=True, blank=True)
+    # The spreadsheet a legacy referral came from; blank for referrals logged in the product.
+    imported_from = models.CharField(max_length=200, blank=True)
 
     objects = ReferralQuerySet.as_manager()
 
@@ -227,6 +250,9 @@ class Referral(models.Model):
             # Queue "leavers' open work": the referrals a leaver supervises (owned ones use referral_owner_status_idx).
             models.Index(fields=["supervising_officer"], name="referral_supervising_open_idx",
                          condition=~Q(status="closed")),
+            # Queue "records due for information management review": closed referrals by review date.
+            models.Index(fields=["team", "mopi_review_due_on"], name="referral_mopi_review_idx",
+                         condition=Q(mopi_review_due_on__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -437,3 +463,73 @@ class Action(models.Model):
 
     def is_overdue(self, now: dt.datetime) -> bool:
         return self.is_open and self.due_at < now
+
+
+class DisclosureDecision(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DISCLOSED = "disclosed", "Disclosed"
+    PARTLY_DISCLOSED = "partly_disclosed", "Partly disclosed"
+    REFUSED = "refused", "Refused"
+
+
+class DisclosureRequest(models.Model):
+    """A request for police material in family proceedings (a performance measure of SPEC §7)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="disclosure_requests")
+    received_at = models.DateTimeField()
+    requested_by = models.CharField("requested by (court, local authority or party)", max_length=200)
+    proceedings_reference = models.CharField(max_length=60, blank=True)
+    decision = models.CharField(max_length=20, choices=DisclosureDecision.choices,
+                                default=DisclosureDecision.PENDING)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["referral", "-received_at"], name="disclosure_referral_idx")]
+
+    def __str__(self) -> str:
+        return f"Disclosure request from {self.requested_by}"
+
+    @property
+    def audit_referral_id(self) -> int:
+        return self.referral_id
+
+
+class ImportStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    DONE = "done", "Imported"
+    DRY_RUN = "dry_run", "Checked (dry run, nothing stored)"
+    FAILED = "failed", "Failed, nothing stored"
+
+
+class ImportRun(models.Model):
+    """One run of the legacy referral-log import: its progress, and every rejected row with its reason."""
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(max_length=200)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.RUNNING)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    already_imported = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    # [{"row": 12, "urn": "HY-19-00012", "reason": "..."}]; capped, the counts above are whole.
+    rejections = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Import of {self.file_name} ({self.get_status_display()})"
+
+    @property
+    def percent_done(self) -> int:
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0

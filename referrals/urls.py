@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import import_urls, views
 
 app_name = "referrals"
 
@@ -24,3 +24,6 @@ urlpatterns = [
     path("people/<int:person_id>/", views.person_detail, name="person"),
     path("search/", views.search, name="search"),
 ]
+
+# The legacy referral-log import for administrators (referrals/import_views.py).
+urlpatterns += import_urls.urlpatterns

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from referrals.models import Referral
+from referrals.models import AllegationCategory, Referral
 
 
 class ReminderKind(models.TextChoices):
@@ -201,6 +201,62 @@ class Closure(models.Model):
 
     class Meta:
         triggers = [pgtrigger.Protect(name="closure_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    @property
+    def audit_referral_id(self) -> int:
+        return self.referral_id
+
+
+class RetentionPeriod(models.Model):
+    """How long after closure a team's referrals of one allegation category wait for their MoPI review.
+
+    Administrators change the table; the defaults follow the MoPI groups for child abuse records.
+    """
+
+    team = models.ForeignKey("cram_site.Team", on_delete=models.CASCADE, related_name="retention_periods")
+    allegation_category = models.CharField(max_length=20, choices=AllegationCategory.choices)
+    review_after_years = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["team", "allegation_category"]
+        constraints = [models.UniqueConstraint(fields=["team", "allegation_category"],
+                                               name="retention_once_per_category")]
+
+    def __str__(self) -> str:
+        return f"{self.get_allegation_category_display()}: review {self.review_after_years} years after closure"
+
+
+# MoPI defaults: sexual and physical abuse are Group 1 or 2 (reviewed after ten years), the rest Group 3 (six).
+DEFAULT_RETENTION_YEARS: dict[str, int] = {
+    AllegationCategory.SEXUAL: 10,
+    AllegationCategory.PHYSICAL: 10,
+    AllegationCategory.NEGLECT: 10,
+    AllegationCategory.EMOTIONAL: 6,
+    AllegationCategory.OTHER: 6,
+}
+
+
+class RetentionDecision(models.TextChoices):
+    RETAIN = "retain", "Retain"
+    DISPOSE = "dispose", "Dispose"
+
+
+class MopiReview(models.Model):
+    """An information management review of a closed referral: retain (with the next review date) or
+    dispose. Nothing is deleted by the system; a disposal decision is recorded for the records team."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="mopi_reviews")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewer_label = models.CharField(max_length=150)
+    reviewed_at = models.DateTimeField()
+    decision = models.CharField(max_length=10, choices=RetentionDecision.choices)
+    reason = models.TextField()
+    next_review_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-reviewed_at"]
+        indexes = [models.Index(fields=["referral", "-reviewed_at"], name="mopi_review_referral_idx")]
+        triggers = [pgtrigger.Protect(name="mopi_review_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
     @property
     def audit_referral_id(self) -> int:

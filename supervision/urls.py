@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import review_urls, views
+from . import mopi_urls, performance_urls, review_urls, views
 
 app_name = "supervision"
 
@@ -22,3 +22,9 @@ urlpatterns: list = [
 
 # Supervisory reviews and closure (supervision/review_views.py).
 urlpatterns += review_urls.urlpatterns
+
+# Performance measures, drill-downs and charts (supervision/performance_views.py).
+urlpatterns += performance_urls.urlpatterns
+
+# Information management (MoPI) reviews of closed referrals (supervision/mopi_views.py).
+urlpatterns += mopi_urls.urlpatterns
