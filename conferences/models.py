@@ -113,6 +113,9 @@ class Meeting(models.Model):
             # Queue "reports due for conferences".
             models.Index(fields=["team", "report_due_at"], name="meeting_report_due_idx",
                          condition=Q(status="scheduled", report_due_at__isnull=False)),
+            # Performance measure "minutes received on time": every meeting whose minutes fell due in a month.
+            models.Index(fields=["team", "minutes_due_at"], name="meeting_minutes_due_idx",
+                         condition=Q(minutes_due_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -322,6 +325,8 @@ class MedicalExamination(models.Model):
         indexes = [
             # Supervisors' list of examinations without police attendance.
             models.Index(fields=["examined_at"], name="medical_no_police_idx", condition=Q(police_attended=False)),
+            # Performance measure "medical examinations attended": every examination of a month.
+            models.Index(fields=["examined_at"], name="medical_time_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -356,6 +361,8 @@ class PoliceProtection(models.Model):
         indexes = [
             # Queue "police protection running".
             models.Index(fields=["ends_by"], name="protection_running_idx", condition=Q(ended_at__isnull=True)),
+            # Performance measure "children taken into police protection": protections begun in a month.
+            models.Index(fields=["started_at"], name="protection_started_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),

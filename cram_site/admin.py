@@ -5,7 +5,9 @@ from django.contrib.auth.admin import UserAdmin
 
 from django.http import HttpRequest
 
-from .models import Officer, Team, Timescale
+from auditlog.admin import LogEntryAdmin
+
+from .models import AuditEvent, Officer, Team, Timescale
 from .timescales import team_timescales_create
 
 
@@ -47,3 +49,28 @@ class OfficerAdmin(UserAdmin):
         *UserAdmin.add_fieldsets,
         ("Police", {"fields": ("first_name", "last_name", "rank", "staff_number", "team", "groups")}),
     )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that are read in the admin, never added, changed or deleted there."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class AuditEventAdmin(ReadOnlyAdmin, LogEntryAdmin):
+    """The audit trail, read only: django-auditlog's own admin still lets a cascade from another
+    record's delete page remove events; here nothing adds, changes or deletes one (the table's
+    trigger refuses it too)."""
+
+
+# django-auditlog registers its admin for AuditEvent first (it comes earlier in INSTALLED_APPS).
+if admin.site.is_registered(AuditEvent):
+    admin.site.unregister(AuditEvent)
+admin.site.register(AuditEvent, AuditEventAdmin)

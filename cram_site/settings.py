@@ -105,6 +105,14 @@ else:
 # Every request is one transaction: a record change and its audit event commit together or not at all.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if IS_POSTGRES:
+    # A second connection to the same database, in autocommit: the legacy referral-log import runs
+    # in one long transaction on "default" (all or nothing) and writes its progress counters through
+    # this one, so the upload page can read them while it runs. SQLite has one writer at a time, so
+    # there the counters appear when the import ends.
+    # In tests it mirrors the test database, outside the test's own transaction.
+    DATABASES["import_progress"] = {**DATABASES["default"], "ATOMIC_REQUESTS": False, "CONN_MAX_AGE": 0,
+                                    "TEST": {"MIRROR": "default"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- People and sign-in ------------------------------------------------------------------------
@@ -184,6 +192,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # 07:00 London time, Monday to Friday: each officer's digest (bank holidays skipped in the task).
     "send-digests": {"task": "supervision.send_digests", "schedule": crontab(hour=7, minute=0,
                                                                            day_of_week="mon-fri")},
+    # Hourly at five past: remove export files and jobs older than a day (they hold children's
+    # records), and run any export job that was never picked up. Safe to run twice.
+    "tidy-exports": {"task": "cram_site.tidy_exports", "schedule": crontab(minute=5)},
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -13,8 +13,8 @@ STARTING_SCREENS: list[tuple[str, str]] = [
     (Role.INVESTIGATOR, "referrals:list"),
     (Role.PCLO, "conferences:diary"),
     (Role.RESEARCHER, "referrals:search"),
-    (Role.PERFORMANCE, "referrals:list"),
-    (Role.AUDITOR, "referrals:search"),
+    (Role.PERFORMANCE, "supervision:performance"),
+    (Role.AUDITOR, "audit:search"),
     (Role.ADMINISTRATOR, "admin:index"),
 ]
 # Which list view a role lands on, where its starting screen is the referral list.

@@ -14,5 +14,5 @@ class ReferralsConfig(AppConfig):
 
         # Every change to a child's record is audited in the transaction that makes it.
         for model in (models.Referral, models.Person, models.Household, models.ReferralPerson,
-                      models.CaseLogEntry, models.Action):
+                      models.CaseLogEntry, models.Action, models.DisclosureRequest):
             auditlog.register(model)

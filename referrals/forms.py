@@ -18,7 +18,9 @@ from .models import (
     CaseLogEntry,
     CaseLogKind,
     Channel,
+    DisclosureDecision,
     Gender,
+    InvestigationOutcome,
     Person,
     PersonRole,
     Referral,
@@ -283,3 +285,57 @@ def person_matches(people: Any, *, last_name: str, first_name: str, date_of_birt
     except ValueError:
         dob = None
     return people.matching(last_name=last_name, first_name=first_name, date_of_birth=dob)
+
+
+# --- Investigation records (referrals/investigation_views.py) --------------------------------------
+
+class JointVisitForm(forms.Form):
+    visited_at = forms.DateTimeField(label="Joint visit with children's social care", widget=DATETIME_WIDGET,
+                                     help_text="When police and social care visited together.")
+
+    def clean_visited_at(self) -> dt.datetime:
+        value = self.cleaned_data["visited_at"]
+        _not_future(value, "A joint visit cannot be recorded before it happens.")
+        return value
+
+
+class InvestigationOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(choices=[("", "Choose the outcome")] + InvestigationOutcome.choices,
+                                label="Outcome of the investigation")
+    outcome_at = forms.DateTimeField(label="Date of the outcome", widget=DATETIME_WIDGET)
+
+    def clean_outcome_at(self) -> dt.datetime:
+        value = self.cleaned_data["outcome_at"]
+        _not_future(value, "The outcome cannot be in the future.")
+        return value
+
+
+class DisclosureRequestForm(forms.Form):
+    received_at = forms.DateTimeField(label="Request received", widget=DATETIME_WIDGET)
+    requested_by = forms.CharField(max_length=200, label="Requested by",
+                                   help_text="The court, local authority or party that asked.")
+    proceedings_reference = forms.CharField(max_length=60, required=False, label="Proceedings reference")
+    decision = forms.ChoiceField(choices=DisclosureDecision.choices, initial=DisclosureDecision.PENDING)
+    responded_at = forms.DateTimeField(label="Response sent", widget=DATETIME_WIDGET, required=False,
+                                       help_text="Leave blank while the decision is pending.")
+
+    def clean_received_at(self) -> dt.datetime:
+        value = self.cleaned_data["received_at"]
+        _not_future(value, "A request cannot be received in the future.")
+        return value
+
+    def clean_responded_at(self) -> dt.datetime | None:
+        value = self.cleaned_data.get("responded_at")
+        _not_future(value, "The response cannot be in the future.")
+        return value
+
+
+class DisclosureResponseForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("", "Choose the decision")] + [
+        choice for choice in DisclosureDecision.choices if choice[0] != DisclosureDecision.PENDING])
+    responded_at = forms.DateTimeField(label="Response sent", widget=DATETIME_WIDGET)
+
+    def clean_responded_at(self) -> dt.datetime:
+        value = self.cleaned_data["responded_at"]
+        _not_future(value, "The response cannot be in the future.")
+        return value

@@ -250,6 +250,12 @@ class Referral(models.Model):
             # Queue "leavers' open work": the referrals a leaver supervises (owned ones use referral_owner_status_idx).
             models.Index(fields=["supervising_officer"], name="referral_supervising_open_idx",
                          condition=~Q(status="closed")),
+            # Performance measures "s47 investigations" and "detections": desk assessments and outcomes
+            # of a month, per team.
+            models.Index(fields=["team", "assessed_at"], name="referral_team_assessed_idx",
+                         condition=Q(assessed_at__isnull=False)),
+            models.Index(fields=["team", "outcome_at"], name="referral_team_outcome_idx",
+                         condition=Q(outcome_at__isnull=False)),
             # Queue "records due for information management review": closed referrals by review date.
             models.Index(fields=["team", "mopi_review_due_on"], name="referral_mopi_review_idx",
                          condition=Q(mopi_review_due_on__isnull=False)),
@@ -487,7 +493,11 @@ class DisclosureRequest(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
-        indexes = [models.Index(fields=["referral", "-received_at"], name="disclosure_referral_idx")]
+        indexes = [
+            models.Index(fields=["referral", "-received_at"], name="disclosure_referral_idx"),
+            # Performance measure "requests for disclosure": requests received in a month.
+            models.Index(fields=["received_at"], name="disclosure_received_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Disclosure request from {self.requested_by}"

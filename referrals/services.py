@@ -16,12 +16,16 @@ from cram_site.models import Clock
 from cram_site.timescales import desk_assessment_due, due_after, written_followup_due
 
 from .models import (
+    DETECTION_OUTCOMES,
     Action,
     ActionStatus,
     CaseLogEntry,
     CaseLogKind,
     Channel,
+    DisclosureDecision,
+    DisclosureRequest,
     Household,
+    InvestigationOutcome,
     Person,
     PersonRole,
     Referral,
@@ -61,12 +65,30 @@ def urn_issue(*, team: Team, now: dt.datetime) -> str:
     the same moment get consecutive numbers rather than the same one.
     """
     year = now.astimezone(LONDON).year % 100
-    # Create the year's row if it is the first referral; ignore_conflicts makes a race harmless.
-    UrnSequence.objects.bulk_create([UrnSequence(team=team, year=year)], ignore_conflicts=True)
-    sequence = UrnSequence.objects.select_for_update().get(team=team, year=year)
+    sequence = _urn_sequence_locked(team=team, year=year)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
     return f"{team.code}-{year:02d}-{sequence.last_number:05d}"
+
+
+def urn_sequence_raise(*, team: Team, year: int, at_least: int) -> int:
+    """Lock the team's URN counter for a two-digit year and raise it to at least `at_least`.
+
+    The legacy import keeps the URNs of the old referral log. Raising the counter under the same
+    row lock `urn_issue` takes means no URN issued afterwards can be one that was imported; the
+    lock is held until the caller's transaction ends, so a sergeant logging meanwhile waits.
+    """
+    sequence = _urn_sequence_locked(team=team, year=year)
+    if sequence.last_number < at_least:
+        sequence.last_number = at_least
+        sequence.save(update_fields=["last_number"])
+    return sequence.last_number
+
+
+def _urn_sequence_locked(*, team: Team, year: int) -> UrnSequence:
+    # Create the year's row if it is the first referral; ignore_conflicts makes a race harmless.
+    UrnSequence.objects.bulk_create([UrnSequence(team=team, year=year)], ignore_conflicts=True)
+    return UrnSequence.objects.select_for_update().get(team=team, year=year)
 
 
 # --- Case log ----------------------------------------------------------------------------------
@@ -168,7 +190,15 @@ def referral_log(*, team: Team, actor: Officer, now: dt.datetime, received_at: d
     return referral
 
 
-def _link_people(*, referral: Referral, people: list[PersonDetails], now: dt.datetime) -> None:
+def referral_people_link(*, referral: Referral, people: list[PersonDetails], now: dt.datetime) -> list[Person]:
+    """Link the people of a new referral as `referral_log` does (the legacy import uses it too).
+
+    Returns the people in the order given, existing or newly created.
+    """
+    return _link_people(referral=referral, people=people, now=now)
+
+
+def _link_people(*, referral: Referral, people: list[PersonDetails], now: dt.datetime) -> list[Person]:
     """Link existing people and create new ones; the children and their carers share a household.
 
     Choosing an existing child or carer brings their household, and new children and carers on
@@ -182,6 +212,7 @@ def _link_people(*, referral: Referral, people: list[PersonDetails], now: dt.dat
         address = next((p.address for p in home if p.address), "")
         household = Household.objects.create(team=referral.team, address=address, created_at=now)
     seen: set[int] = set()
+    linked: list[Person] = []
     for details in people:
         person = details.existing
         lives_with_child = details.role in HOUSEHOLD_ROLES
@@ -205,6 +236,8 @@ def _link_people(*, referral: Referral, people: list[PersonDetails], now: dt.dat
             raise ValidationError(f"{person.full_name} is named twice on this referral.")
         seen.add(person.pk)
         ReferralPerson.objects.create(referral=referral, person=person, role=details.role)
+        linked.append(person)
+    return linked
 
 
 # --- Desk assessment and allocation ---------------------------------------------------------
@@ -373,3 +406,133 @@ def action_finish(*, action: Action, actor: Officer, now: dt.datetime, status: s
             text=f"Action {action.get_status_display().lower()}: {action.description}. Note: {action.completion_note}",
         )
     return action
+
+
+# --- Investigation records: joint visits, outcomes, disclosure requests (SPEC §7) -------------------
+
+INVESTIGATION_ROUTES = (Route.POLICE_INVESTIGATION, Route.JOINT_INVESTIGATION)
+
+
+def _when(moment: dt.datetime) -> str:
+    return f"{moment.astimezone(LONDON):%d/%m/%Y %H:%M}"
+
+
+def _after_receipt(referral: Referral, moment: dt.datetime, field_name: str, what: str) -> None:
+    if moment < referral.received_at:
+        raise ValidationError({field_name: f"{what} cannot be before the referral was received "
+                                           f"({_when(referral.received_at)})."})
+
+
+def joint_visit_record(*, referral: Referral, actor: Officer, now: dt.datetime,
+                       visited_at: dt.datetime) -> Referral:
+    """Record when police and children's social care visited together; a second record corrects it."""
+    if visited_at > now:
+        raise ValidationError({"visited_at": "A joint visit cannot be recorded before it happens."})
+    _after_receipt(referral, visited_at, "visited_at", "The joint visit")
+    with transaction.atomic():
+        locked = Referral.objects.select_for_update().only("joint_visit_at").get(pk=referral.pk)
+        before = locked.joint_visit_at
+        if before == visited_at:
+            return referral
+        referral.joint_visit_at = visited_at
+        referral.save(update_fields=["joint_visit_at"])
+        text = f"Joint visit with children's social care on {_when(visited_at)}."
+        if before is not None:
+            text += f" This corrects the time recorded before ({_when(before)})."
+        case_log_append(referral=referral, kind=CaseLogKind.INFORMATION, actor=actor, now=now,
+                        occurred_at=visited_at, text=text)
+    return referral
+
+
+def investigation_outcome_record(*, referral: Referral, actor: Officer, now: dt.datetime, outcome: str,
+                                 outcome_at: dt.datetime) -> Referral:
+    """Record how the investigation ended (a charge, caution or community resolution is a detection)."""
+    if referral.route not in INVESTIGATION_ROUTES:
+        raise ValidationError("An outcome is recorded on a police or joint investigation.")
+    if outcome not in InvestigationOutcome.values:
+        raise ValidationError({"outcome": "Choose the outcome of the investigation."})
+    if outcome_at > now:
+        raise ValidationError({"outcome_at": "The outcome cannot be in the future."})
+    _after_receipt(referral, outcome_at, "outcome_at", "The outcome")
+    with transaction.atomic():
+        locked = Referral.objects.select_for_update().only("outcome", "outcome_at").get(pk=referral.pk)
+        if (locked.outcome, locked.outcome_at) == (outcome, outcome_at):
+            return referral
+        earlier = locked.get_outcome_display() if locked.outcome else ""
+        referral.outcome = outcome
+        referral.outcome_at = outcome_at
+        referral.save(update_fields=["outcome", "outcome_at"])
+        text = f"Investigation outcome: {referral.get_outcome_display()}, on {_when(outcome_at)}"
+        text += " (a detection)." if outcome in DETECTION_OUTCOMES else "."
+        if earlier:
+            text += f" This replaces the outcome recorded before ({earlier})."
+        case_log_append(referral=referral, kind=CaseLogKind.DECISION, actor=actor, now=now,
+                        occurred_at=outcome_at, text=text)
+    return referral
+
+
+def _disclosure_response_problems(*, decision: str, responded_at: dt.datetime | None, received_at: dt.datetime,
+                                  now: dt.datetime) -> dict[str, str]:
+    if decision not in DisclosureDecision.values:
+        return {"decision": "Choose the decision."}
+    if decision != DisclosureDecision.PENDING and responded_at is None:
+        return {"responded_at": "Give the date the response was sent."}
+    if decision == DisclosureDecision.PENDING and responded_at is not None:
+        return {"decision": "Record the decision the response gave."}
+    if responded_at is not None and responded_at > now:
+        return {"responded_at": "The response cannot be in the future."}
+    if responded_at is not None and responded_at < received_at:
+        return {"responded_at": "The response cannot be before the request was received."}
+    return {}
+
+
+def disclosure_request_record(*, referral: Referral, actor: Officer, now: dt.datetime, received_at: dt.datetime,
+                              requested_by: str, proceedings_reference: str = "",
+                              decision: str = DisclosureDecision.PENDING,
+                              responded_at: dt.datetime | None = None) -> DisclosureRequest:
+    """A request for police material in family proceedings, and the response if it has been given."""
+    if not requested_by.strip():
+        raise ValidationError({"requested_by": "Say who asked: the court, local authority or party."})
+    if received_at > now:
+        raise ValidationError({"received_at": "A request cannot be received in the future."})
+    _after_receipt(referral, received_at, "received_at", "The request")
+    problems = _disclosure_response_problems(decision=decision, responded_at=responded_at, received_at=received_at,
+                                             now=now)
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        request = DisclosureRequest.objects.create(
+            referral=referral, received_at=received_at, requested_by=requested_by.strip(),
+            proceedings_reference=proceedings_reference.strip(), decision=decision, responded_at=responded_at,
+            recorded_by=actor, recorded_at=now)
+        reference = f" (proceedings {request.proceedings_reference})" if request.proceedings_reference else ""
+        text = (f"Request for disclosure in family proceedings received {_when(received_at)} from "
+                f"{request.requested_by}{reference}.")
+        if responded_at is not None:
+            text += f" Response sent {_when(responded_at)}: {request.get_decision_display().lower()}."
+        case_log_append(referral=referral, kind=CaseLogKind.PARTNER_CONTACT, actor=actor, now=now,
+                        occurred_at=received_at, text=text)
+    return request
+
+
+def disclosure_request_respond(*, request: DisclosureRequest, actor: Officer, now: dt.datetime, decision: str,
+                               responded_at: dt.datetime) -> DisclosureRequest:
+    """Record the response to a pending request: the decision and when it was sent."""
+    if decision == DisclosureDecision.PENDING:
+        raise ValidationError({"decision": "Record the decision the response gave."})
+    problems = _disclosure_response_problems(decision=decision, responded_at=responded_at,
+                                             received_at=request.received_at, now=now)
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        locked = DisclosureRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.decision != DisclosureDecision.PENDING:
+            raise ValidationError("This request has already been answered.")
+        request.decision = decision
+        request.responded_at = responded_at
+        request.save(update_fields=["decision", "responded_at"])
+        case_log_append(referral=request.referral, kind=CaseLogKind.PARTNER_CONTACT, actor=actor, now=now,
+                        occurred_at=responded_at,
+                        text=(f"Response to the request for disclosure from {request.requested_by} sent "
+                              f"{_when(responded_at)}: {request.get_decision_display().lower()}."))
+    return request

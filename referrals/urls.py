@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import import_urls, views
+from . import import_urls, investigation_views, views
 
 app_name = "referrals"
 
@@ -21,6 +21,13 @@ urlpatterns = [
          name="social_services_update"),
     path("referrals/<str:urn>/actions/new/", views.action_add, name="action_add"),
     path("referrals/<str:urn>/actions/<int:action_id>/finish/", views.action_finish, name="action_finish"),
+    # The investigation tab: joint visit, outcome, requests for disclosure (referrals/investigation_views.py).
+    path("referrals/<str:urn>/investigation/", investigation_views.investigation_tab, name="investigation"),
+    path("referrals/<str:urn>/joint-visit/", investigation_views.joint_visit, name="joint_visit"),
+    path("referrals/<str:urn>/outcome/", investigation_views.outcome, name="outcome"),
+    path("referrals/<str:urn>/disclosure-requests/", investigation_views.disclosure_add, name="disclosure_add"),
+    path("referrals/<str:urn>/disclosure-requests/<int:request_id>/response/", investigation_views.disclosure_respond,
+         name="disclosure_respond"),
     path("people/<int:person_id>/", views.person_detail, name="person"),
     path("search/", views.search, name="search"),
 ]

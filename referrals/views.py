@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cram_site.audit import audit_view
 from cram_site.calendar import LONDON
-from cram_site.models import AuditEvent, Team
+from cram_site.models import AuditEvent, Officer, Team
 
 from . import services
 from .forms import (
@@ -36,6 +36,7 @@ from .forms import (
     person_matches,
 )
 from .models import Action, Person, Referral, ReferralPerson, ReferralStatus
+from .querysets import ReferralQuerySet
 
 PEOPLE_PREFIX = "people"
 PERSON_FIELDS = ("existing_person", "role", "first_name", "last_name", "date_of_birth",
@@ -65,14 +66,20 @@ REFERRAL_FILTERS = {
 }
 
 
-@require_GET
-def referral_list(request: HttpRequest) -> HttpResponse:
-    chosen = request.GET.get("show", "all")
+def referral_list_filtered(user: Officer, query: QueryDict) -> tuple[str, str, ReferralQuerySet]:
+    """The referral list as `?show=` chooses it, narrowed to what `user` may see: the filter's
+    key, its title and the queryset. The list page and its export both read it from here."""
+    chosen = query.get("show", "all")
     if chosen not in REFERRAL_FILTERS:
         chosen = "all"
     title, apply = REFERRAL_FILTERS[chosen]
-    referrals = apply(Referral.objects.visible_to(request.user), request.user).for_list()
-    page = Paginator(referrals, 50).get_page(request.GET.get("page"))
+    return chosen, title, apply(Referral.objects.visible_to(user), user)
+
+
+@require_GET
+def referral_list(request: HttpRequest) -> HttpResponse:
+    chosen, title, referrals = referral_list_filtered(request.user, request.GET)
+    page = Paginator(referrals.for_list(), 50).get_page(request.GET.get("page"))
     return render(request, "referrals/referral_list.html", {
         "page": page, "title": title, "chosen": chosen, "filters": REFERRAL_FILTERS, "now": timezone.now(),
     })

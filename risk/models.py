@@ -135,6 +135,12 @@ class Assessment(models.Model):
         indexes = [
             models.Index(fields=["completed_at"], name="assess_awaiting_signoff_idx",
                          condition=Q(status="completed")),
+            # Performance measures "CRAMs reviewed on time" and "sign-offs on time": reviews and
+            # sign-offs that fell due in a month.
+            models.Index(fields=["next_review_due_at"], name="assess_review_due_idx",
+                         condition=Q(status="completed")),
+            models.Index(fields=["signoff_due_at"], name="assess_signoff_due_idx",
+                         condition=Q(status="completed")),
         ]
         triggers = [
             # A completed assessment never changes, and no assessment is ever deleted.
@@ -308,7 +314,11 @@ class SystemsCheck(models.Model):
 
     class Meta:
         ordering = ["-checked_at", "-pk"]
-        indexes = [models.Index(fields=["referral", "-checked_at"], name="check_referral_time_idx")]
+        indexes = [
+            models.Index(fields=["referral", "-checked_at"], name="check_referral_time_idx"),
+            # Performance measures "systems checks" and "intelligence items": checks made in a month.
+            models.Index(fields=["checked_at"], name="check_time_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_system_display()} check, {self.checked_at:%d/%m/%Y}"
@@ -344,6 +354,8 @@ class SignOff(models.Model):
     comments = models.TextField()
 
     class Meta:
+        # Performance measure "sign-off quality ratings": sign-offs made in a month.
+        indexes = [models.Index(fields=["signed_at"], name="signoff_time_idx")]
         triggers = [pgtrigger.Protect(name="signoff_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
     def __str__(self) -> str:

@@ -22,6 +22,7 @@ from referrals.services import case_log_append
 from risk.services import unmanaged_risks
 
 from .models import Closure, Reminder, ReminderKind, ReminderState
+from .mopi import retention_review_date
 
 
 class Rule:
@@ -252,7 +253,9 @@ def referral_close(*, referral: Referral, actor: Officer, now: dt.datetime, rati
                                          unmanaged_risk_override=override)
         locked.status = ReferralStatus.CLOSED
         locked.closed_at = now
-        locked.save(update_fields=["status", "closed_at"])
+        # Information management (MoPI): the first review date, from the category's retention period.
+        locked.mopi_review_due_on = retention_review_date(locked, now)
+        locked.save(update_fields=["status", "closed_at", "mopi_review_due_on"])
         text = f"Closure approved by {actor.display_name}."
         if override:
             text += (f" {locked.unmanaged_risk_count} unmanaged risk{'s' if locked.unmanaged_risk_count > 1 else ''}"
@@ -265,5 +268,6 @@ def referral_close(*, referral: Referral, actor: Officer, now: dt.datetime, rati
         Reminder.objects.unresolved().filter(referral_id=locked.pk).update(state=ReminderState.RESOLVED,
                                                                            resolved_at=now)
     referral.status, referral.closed_at = locked.status, locked.closed_at
+    referral.mopi_review_due_on = locked.mopi_review_due_on
     referral.case_log_count = locked.case_log_count
     return closure

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -35,6 +36,25 @@ def _fresh_content_types() -> None:
     from django.contrib.contenttypes.models import ContentType
 
     ContentType.objects.clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def private_files(settings: object, tmp_path: Path) -> Path:
+    """Export files and uploaded spreadsheets go to the test's own folder, never the checkout's."""
+    settings.PRIVATE_FILES_ROOT = tmp_path / "private"
+    return settings.PRIVATE_FILES_ROOT
+
+
+@pytest.fixture
+def tasks_inline() -> Iterator[None]:
+    """Whatever broker the suite is given, a task enqueued in the test (or by the live server, which
+    runs in this process) runs there and then."""
+    from cram_site.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
 
 
 @pytest.fixture

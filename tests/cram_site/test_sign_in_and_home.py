@@ -34,8 +34,8 @@ def test_successful_and_failed_sign_ins_are_audited_with_the_address(client, des
     ("desk_sergeant", "/referrals/desk/"),
     ("supervisor", "/supervision/"),
     ("investigator", "/referrals/?show=mine"),
-    ("auditor", "/search/"),
-    ("performance_manager", "/referrals/"),
+    ("auditor", "/audit/"),
+    ("performance_manager", "/performance/"),
 ])
 def test_home_sends_each_role_to_its_starting_screen(client, request, officer, expected):
     client.force_login(request.getfixturevalue(officer))

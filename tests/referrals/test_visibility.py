@@ -41,6 +41,11 @@ def _address(name: str, case: Case) -> str:
         return reverse("referrals:action_finish", args=[urn, case.action.pk])
     if name == "person":
         return reverse("referrals:person", args=[case.child.pk])
+    if name == "disclosure_respond":
+        request = case.referral.disclosure_requests.first() or services.disclosure_request_record(
+            referral=case.referral, actor=case.referral.logged_by, now=NOW, received_at=NOW,
+            requested_by="Family court")
+        return reverse("referrals:disclosure_respond", args=[urn, request.pk])
     return reverse(f"referrals:{name}", args=[urn])
 
 
@@ -57,6 +62,11 @@ def _valid_post(name: str, case: Case, officers: dict[str, Officer]) -> dict[str
         "action_add": {"description": "Another team's action", "owner": str(officers["investigator"].pk),
                        "due_at": "2026-03-12T10:00"},
         "action_finish": {"status": "done", "note": "Closed by another team."},
+        "joint_visit": {"visited_at": "2026-03-10T09:30"},
+        "outcome": {"outcome": "charged", "outcome_at": "2026-03-10T09:30"},
+        "disclosure_add": {"received_at": "2026-03-10T09:30", "requested_by": "Family court, Enfield",
+                           "proceedings_reference": "", "decision": "pending", "responded_at": ""},
+        "disclosure_respond": {"decision": "disclosed", "responded_at": "2026-03-10T09:45"},
     }[name]
 
 
@@ -72,9 +82,14 @@ CASE_ADDRESSES = [
     ("action_add", "GET"), ("action_add", "POST"),
     ("action_finish", "GET"), ("action_finish", "POST"),
     ("person", "GET"),
+    ("investigation", "GET"), ("joint_visit", "POST"), ("outcome", "POST"),
+    ("disclosure_add", "POST"), ("disclosure_respond", "POST"),
 ]
 # Addresses that list or search rather than show one record: each has its own test below.
 LIST_ADDRESSES = {"list", "desk", "create", "person_matches", "search"}
+# The legacy import's pages: administrators only, and a run only to its own team
+# (tests/referrals/test_legacy_import.py tests both).
+IMPORT_ADDRESSES = {"import", "import_run", "import_run_progress", "import_run_report", "import_run_again"}
 CASE_TABS = ["chronology", "people", "actions", "audit"]
 
 
@@ -88,7 +103,7 @@ def _snapshot(case: Case) -> tuple[object, ...]:
 def test_every_address_of_the_referrals_app_is_covered_here() -> None:
     """A new address in referrals/urls.py must be added to these visibility tests."""
     names = {pattern.name for pattern in urls.urlpatterns}
-    assert names == {name for name, _ in CASE_ADDRESSES} | LIST_ADDRESSES
+    assert names == {name for name, _ in CASE_ADDRESSES} | LIST_ADDRESSES | IMPORT_ADDRESSES
 
 
 @pytest.mark.parametrize(("name", "method"), CASE_ADDRESSES)

@@ -32,7 +32,8 @@ needs_broker = pytest.mark.skipif(not settings.CELERY_BROKER_URL,
 def test_the_beat_schedule_sweeps_every_15_minutes_and_sends_digests_at_seven_on_weekdays():
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert {entry["task"] for entry in schedule.values()} == {"supervision.sweep_reminders",
-                                                              "supervision.send_digests"}
+                                                              "supervision.send_digests",
+                                                              "cram_site.tidy_exports"}
     by_task = {entry["task"]: entry["schedule"] for entry in schedule.values()}
     assert by_task["supervision.sweep_reminders"] == crontab(minute="*/15")
     assert by_task["supervision.send_digests"] == crontab(hour=7, minute=0, day_of_week="mon-fri")

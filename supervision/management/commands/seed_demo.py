@@ -30,6 +30,8 @@ from referrals.demo import (
 )
 from conferences.demo import meeting_steps
 from risk.demo import cram_steps
+from supervision.demo_mopi import seed_retention_reviews
+from supervision.demo_performance import performance_steps
 from supervision.sweep import sweep
 from risk.models import Assessment
 
@@ -59,9 +61,12 @@ class Command(BaseCommand):
                 rng = random.Random(2026)
                 crams = cram_steps(officers=officers, rng=rng)
                 meetings = meeting_steps(officers=officers, rng=rng, now=now)
+                performance = performance_steps(officers=officers)
                 logged = seed_referrals(cast=Cast(teams, officers), now=now, rng=rng,
-                                        later=lambda referral, at: crams(referral, at) + meetings(referral, at))
+                                        later=lambda referral, at: (crams(referral, at) + meetings(referral, at)
+                                                                    + performance(referral, at)))
                 mark_leaver(officers=officers, today=now.astimezone(LONDON).date())
+                logged += seed_retention_reviews(teams=teams, officers=officers, now=now)
                 # The first sweep makes the demo's reminders; its e-mails (to invented partner
                 # addresses) go nowhere.
                 with mail_to_nowhere():
