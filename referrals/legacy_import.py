@@ -26,6 +26,7 @@ Decisions where the old log is ambiguous (said on the upload page and in the REA
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import logging
@@ -299,30 +300,30 @@ def _count_sheet_rows(path: Path, sheet_path: str) -> int | None:
     return count
 
 
+@contextlib.contextmanager
+def _unreadable_csv_refused() -> Iterator[None]:
+    """A file that is not UTF-8, or not CSV, is refused as a whole with a message saying how to mend it."""
+    try:
+        yield
+    except UnicodeDecodeError as error:
+        raise LegacyLogRefused(
+            "The file is not UTF-8 text. Save it from Excel as 'CSV UTF-8 (comma delimited)' and "
+            "try again.") from error
+    except csv.Error as error:
+        raise LegacyLogRefused(f"The file is not a readable CSV file: {error}.") from error
+
+
 def _open_csv(path: Path, *, count_rows: bool) -> LegacyLog:
     total = None
     if count_rows:
         # A first pass: counts the rows and finds bad encoding before anything is written.
-        try:
-            with path.open(encoding="utf-8-sig", newline="") as handle:
-                total = sum(1 for _ in csv.reader(handle))
-        except UnicodeDecodeError as error:
-            raise LegacyLogRefused(
-                "The file is not UTF-8 text. Save it from Excel as 'CSV UTF-8 (comma delimited)' and "
-                "try again.") from error
-        except csv.Error as error:
-            raise LegacyLogRefused(f"The file is not a readable CSV file: {error}.") from error
+        with _unreadable_csv_refused(), path.open(encoding="utf-8-sig", newline="") as handle:
+            total = sum(1 for _ in csv.reader(handle))
     handle: IO[str] = path.open(encoding="utf-8-sig", newline="")
     try:
         numbered = enumerate(csv.reader(handle), start=1)
-        try:
+        with _unreadable_csv_refused():
             header = _find_header(numbered)
-        except UnicodeDecodeError as error:
-            raise LegacyLogRefused(
-                "The file is not UTF-8 text. Save it from Excel as 'CSV UTF-8 (comma delimited)' and "
-                "try again.") from error
-        except csv.Error as error:
-            raise LegacyLogRefused(f"The file is not a readable CSV file: {error}.") from error
         if total is not None:
             total = max(total - header.row, 0)
             _check_size(total)
